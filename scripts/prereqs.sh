@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Installs what TorchInit needs on a Debian machine, idempotently:
+#  1. a C++ runtime with GLIBCXX_3.4.32 (TorchSharp 0.107's libLibTorchSharp.so needs it; Debian 12
+#     ships GCC 12's libstdc++, which stops at GLIBCXX_3.4.30). On Debian 12 only, and only when the
+#     symbol is missing, libstdc++6 is installed from Debian 13 "trixie" with apt pinned so that only it
+#     and its dependencies come from trixie. The archive URI is read from this machine's apt sources.
+#  2. with --with-pytorch: Debian's python3-torch (the reference PyTorch used by scripts/gen_fixtures.py).
+# Elsewhere it explains the requirement and exits non-zero.
+set -euo pipefail
+
+want_pytorch=0
+for a in "$@"; do
+  case "$a" in
+    --with-pytorch) want_pytorch=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "prereqs.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+SYMBOL=GLIBCXX_3.4.32
+say() { echo "prereqs: $*" >&2; }
+
+libstdcxx_path() {
+  local p
+  for p in /lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib/x86_64-linux-gnu/libstdc++.so.6 \
+           /lib/aarch64-linux-gnu/libstdc++.so.6 /usr/lib/aarch64-linux-gnu/libstdc++.so.6 \
+           /usr/lib64/libstdc++.so.6 /usr/lib/libstdc++.so.6; do
+    [ -e "$p" ] && { echo "$p"; return 0; }
+  done
+  ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 /{print $NF; exit}'
+}
+
+has_symbol() {
+  local lib; lib=$(libstdcxx_path)
+  [ -n "$lib" ] && grep -qa "$SYMBOL" "$lib"
+}
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The archive URI this machine already uses for its main Debian suite (never a hard-coded host).
+debian_archive_uri() {
+  local f uri=""
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -e "$f" ] || continue
+    uri=$(awk '
+      /^URIs:/ { u=$2 }
+      /^Suites:/ { for (i=2;i<=NF;i++) if ($i=="bookworm") found=1 }
+      /^$/ { if (found && u!="") { print u; exit } u=""; found=0 }
+      END { if (found && u!="") print u }' "$f" | head -n1)
+    [ -n "$uri" ] && { echo "$uri"; return 0; }
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -e "$f" ] || continue
+    uri=$(awk '$1=="deb" && $0 ~ / bookworm / { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f" | head -n1)
+    [ -n "$uri" ] && { echo "$uri"; return 0; }
+  done
+  return 1
+}
+
+install_trixie_libstdcxx() {
+  local uri tmp
+  uri=$(debian_archive_uri) || { say "could not find this machine's Debian archive URI in its apt sources"; exit 1; }
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  mkdir -p "$tmp/lists/partial"
+  cat > "$tmp/sources.list" <<SRC
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bookworm main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main
+SRC
+  local opts=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o "Dir::State::Lists=$tmp/lists" -o APT::Default-Release=bookworm
+              -o Dpkg::Options::=--force-confold -o Acquire::Retries=3)
+  say "installing libstdc++6 from trixie (pinned; pulls libc6 and companions)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" install -y -qq -t trixie libstdc++6 >/dev/null
+}
+
+. /etc/os-release 2>/dev/null || true
+
+if has_symbol; then
+  say "libstdc++ already provides $SYMBOL"
+elif [ "${ID:-}" = debian ] && [ "${VERSION_CODENAME:-}" = bookworm ]; then
+  install_trixie_libstdcxx
+  has_symbol || { say "libstdc++6 from trixie installed but $SYMBOL is still missing"; exit 1; }
+  say "libstdc++ now provides $SYMBOL"
+else
+  cat >&2 <<MSG
+prereqs: TorchSharp 0.107's native library (libLibTorchSharp.so) needs a C++ runtime that provides
+$SYMBOL (libstdc++ from GCC 13 or newer). This system's libstdc++ ($(libstdcxx_path || echo none))
+does not, and this script only knows how to fix that on Debian 12 (bookworm).
+Install libstdc++6 from GCC 13+ with your system's package manager, then run this again.
+MSG
+  exit 1
+fi
+
+if [ "$want_pytorch" = 1 ]; then
+  if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    say "reference PyTorch present: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
+  elif command -v apt-get >/dev/null; then
+    say "installing Debian's python3-torch (reference PyTorch)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-scipy >/dev/null
+  else
+    say "reference PyTorch (/usr/bin/python3 with torch) is missing and apt-get is not available"; exit 1
+  fi
+fi

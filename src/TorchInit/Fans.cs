@@ -1,0 +1,77 @@
+using TorchSharp.Modules;
+
+namespace TorchInit;
+
+/// <summary>Which fan a variance-scaling scheme divides by.</summary>
+public enum FanMode
+{
+    /// <summary>fan_in: preserves the variance of activations in the forward pass (He, LeCun).</summary>
+    FanIn,
+    /// <summary>fan_out: preserves the variance of gradients in the backward pass.</summary>
+    FanOut,
+    /// <summary>(fan_in + fan_out) / 2: Glorot/Xavier's compromise between the two.</summary>
+    FanAvg,
+}
+
+/// <summary>How fans are computed for a layer's weight.</summary>
+public enum FanConvention
+{
+    /// <summary>
+    /// PyTorch's <c>_calculate_fan_in_and_fan_out</c>: fan_in = size(1) × receptive field,
+    /// fan_out = size(0) × receptive field, whatever the layer. Bit-compatible with PyTorch (default).
+    /// </summary>
+    Torch,
+    /// <summary>
+    /// The layer's true fans: fan_in = (in_channels / groups) × receptive field and
+    /// fan_out = (out_channels / groups) × receptive field. Differs from <see cref="Torch"/> for
+    /// transposed convolutions (whose weight is [in, out/groups, k…], so PyTorch swaps the fans) and for
+    /// grouped convolutions' fan_out (PyTorch counts all out_channels). Stride is not taken into account.
+    /// </summary>
+    Layer,
+}
+
+/// <summary>A weight's fan_in and fan_out.</summary>
+/// <param name="FanIn">Number of inputs that feed one output unit.</param>
+/// <param name="FanOut">Number of outputs that one input unit feeds.</param>
+public readonly record struct Fans(long FanIn, long FanOut)
+{
+    /// <summary>The fan selected by <paramref name="mode"/>; <see cref="FanMode.FanAvg"/> gives (fan_in + fan_out) / 2.</summary>
+    public double Select(FanMode mode) => mode switch
+    {
+        FanMode.FanIn => FanIn,
+        FanMode.FanOut => FanOut,
+        FanMode.FanAvg => (FanIn + FanOut) / 2.0,
+        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+    };
+
+    /// <summary>
+    /// PyTorch's rule for a weight of <paramref name="shape"/>: receptive field = product of dims 2…,
+    /// fan_in = shape[1] × receptive field, fan_out = shape[0] × receptive field.
+    /// </summary>
+    /// <exception cref="ArgumentException">The weight has fewer than 2 dimensions (PyTorch raises too).</exception>
+    public static Fans FromShape(ReadOnlySpan<long> shape, string parameterName = "tensor")
+    {
+        if (shape.Length < 2)
+            throw new ArgumentException(
+                $"Fan in and fan out cannot be computed for '{parameterName}' with shape [{string.Join(", ", shape.ToArray())}]: " +
+                "a fan-based scheme needs a weight with at least 2 dimensions. Pass explicit fans for other tensors.",
+                parameterName);
+        long receptive = 1;
+        for (int i = 2; i < shape.Length; i++) receptive *= shape[i];
+        return new Fans(shape[1] * receptive, shape[0] * receptive);
+    }
+
+    /// <summary>
+    /// The fans of <paramref name="layer"/>'s weight under <paramref name="convention"/>.
+    /// For <see cref="FanConvention.Layer"/> on a convolution, the channel counts and groups come from the layer.
+    /// </summary>
+    public static Fans ForLayer(TorchSharp.torch.nn.Module layer, ReadOnlySpan<long> weightShape, FanConvention convention, string parameterName = "weight")
+    {
+        var torchFans = FromShape(weightShape, parameterName);
+        if (convention == FanConvention.Torch || layer is not Convolution conv)
+            return torchFans;
+        long receptive = 1;
+        for (int i = 2; i < weightShape.Length; i++) receptive *= weightShape[i];
+        return new Fans(conv.in_channels / conv.groups * receptive, conv.out_channels / conv.groups * receptive);
+    }
+}

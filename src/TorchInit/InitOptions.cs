@@ -1,0 +1,55 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchInit;
+
+/// <summary>Options for <c>ApplyInit</c>. Every property has a sensible default; <c>new InitOptions()</c> is PyTorch-compatible.</summary>
+public sealed record InitOptions
+{
+    /// <summary>What happens to biases; null uses the scheme's <see cref="InitScheme.DefaultBias"/> (zeros, or PyTorch's default for <see cref="InitScheme.TorchDefault"/>).</summary>
+    public BiasPolicy? Bias { get; init; }
+
+    /// <summary>
+    /// Seed for a private CPU generator used for this call only: the global RNG is not touched, and equal seeds
+    /// give equal weights (and the same weights as PyTorch after <c>torch.manual_seed(seed)</c> with the same
+    /// per-parameter order). Mutually exclusive with <see cref="Generator"/>. Null and no generator: the global RNG.
+    /// </summary>
+    public long? Seed { get; init; }
+
+    /// <summary>A generator to draw from (it advances). Mutually exclusive with <see cref="Seed"/>.</summary>
+    public Generator? Generator { get; init; }
+
+    /// <summary>How fans are computed; default <see cref="FanConvention.Torch"/> (bit-compatible with PyTorch).</summary>
+    public FanConvention FanConvention { get; init; } = FanConvention.Torch;
+
+    /// <summary>Layer types whose weight and bias are initialized (subclasses included); null means <see cref="DefaultLayerTypes"/>.</summary>
+    public IReadOnlyCollection<Type>? LayerTypes { get; init; }
+
+    /// <summary>Whether parameters with <c>requires_grad = false</c> (frozen) are initialized too. Default false: they are skipped and reported.</summary>
+    public bool IncludeFrozen { get; init; }
+
+    /// <summary>Overrides the scheme's gain (the nonlinearity's <see cref="TorchInit.Gain"/>); must be finite and non-negative.</summary>
+    public double? Gain { get; init; }
+
+    /// <summary>Whether the report measures each parameter's realized mean and std (one extra read of the weights). Default true.</summary>
+    public bool MeasureRealized { get; init; } = true;
+
+    /// <summary>Linear, Conv1d/2d/3d and ConvTranspose1d/2d/3d.</summary>
+    public static IReadOnlyList<Type> DefaultLayerTypes { get; } =
+    [
+        typeof(Linear), typeof(Conv1d), typeof(Conv2d), typeof(Conv3d),
+        typeof(ConvTranspose1d), typeof(ConvTranspose2d), typeof(ConvTranspose3d),
+    ];
+
+    internal void Validate()
+    {
+        if (Seed is not null && Generator is not null)
+            throw new ArgumentException("Set either Seed or Generator, not both.");
+        if (Seed is < 0)
+            throw new ArgumentException($"Seed must be non-negative, got {Seed}.", nameof(Seed));
+        if (Gain is double g) Check.FiniteNonNegative(g, nameof(Gain));
+        if (Generator is not null && Generator.device.type == DeviceType.META)
+            throw new ArgumentException("The generator is on the meta device, which cannot draw numbers.", nameof(Generator));
+    }
+}

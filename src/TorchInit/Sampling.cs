@@ -1,0 +1,163 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchInit;
+
+/// <summary>
+/// The distributions, drawn in place under <c>no_grad</c> with the same libtorch calls (and so the same
+/// random numbers) as PyTorch's <c>torch.nn.init</c>. A generator on another device than the tensor (a
+/// seeded CPU generator for a CUDA parameter) draws into a CPU temporary that is then copied, so a seed
+/// gives the same weights on every device.
+/// </summary>
+internal static class Sampling
+{
+    /// <summary>Standard deviation of N(0, 1) truncated to [−2, 2]; dividing σ by it keeps the target variance.</summary>
+    public const double TruncatedNormalStdOfUnit = 0.87962566103423978;
+
+    public static void Normal(Tensor t, double mean, double std, Generator? g) =>
+        Draw(t, g, x => x.normal_(mean, std, g));
+
+    public static void Uniform(Tensor t, double low, double high, Generator? g) =>
+        Draw(t, g, x => x.uniform_(low, high, g));
+
+    /// <summary>
+    /// PyTorch's <c>trunc_normal_</c> algorithm (inverse CDF): U(2Φ(α)−1, 2Φ(β)−1) → erfinv → ×σ√2 → +μ → clamp[a, b],
+    /// all in place: no second full-size tensor.
+    /// </summary>
+    public static void TruncatedNormal(Tensor t, double mean, double std, double a, double b, Generator? g)
+    {
+        static double NormCdf(double x) => (1.0 + Erf(x / Math.Sqrt(2.0))) / 2.0;
+        double l = NormCdf((a - mean) / std);
+        double u = NormCdf((b - mean) / std);
+        Draw(t, g, x =>
+        {
+            x.uniform_(2 * l - 1, 2 * u - 1, g);
+            x.erfinv_();
+            x.mul_(std * Math.Sqrt(2.0));
+            x.add_(mean);
+            x.clamp_(a, b);
+        });
+    }
+
+    public static void Fill(Tensor t, double value)
+    {
+        using var _ = no_grad();
+        t.fill_(value);
+    }
+
+    private static void Draw(Tensor t, Generator? g, Action<Tensor> fill)
+    {
+        using var _ = no_grad();
+        if (g is null || g.device.type == t.device_type)
+        {
+            fill(t);
+            return;
+        }
+        using var tmp = empty(t.shape, t.dtype, g.device);
+        fill(tmp);
+        t.copy_(tmp);
+    }
+
+    /// <summary>The C library's erf, which CPython's <c>math.erf</c> also calls, so the truncation bounds are bit-identical.</summary>
+    internal static double Erf(double x)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            try { return LibM.erf(x); }
+            catch (DllNotFoundException) { }
+            catch (EntryPointNotFoundException) { }
+        }
+        return ManagedErf(x);
+    }
+
+    /// <summary>Fallback where no C library erf can be called: Taylor series below 0.5, Lentz's continued fraction for erfc above (about 1e-15 relative).</summary>
+    internal static double ManagedErf(double x)
+    {
+        double ax = Math.Abs(x);
+        if (ax < 0.5)
+        {
+            double x2 = x * x, term = x, sum = x;
+            for (int n = 1; n < 40; n++)
+            {
+                term *= -x2 / n;
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
+            }
+            return 2.0 / Math.Sqrt(Math.PI) * sum;
+        }
+        // Continued fraction for erfc (Lentz), converges well for |x| >= 0.5.
+        double tiny = 1e-300, f = ax, c = ax, d = 0.0;
+        for (int n = 1; n < 500; n++)
+        {
+            double an = n / 2.0;
+            d = ax + an * d; d = Math.Abs(d) < tiny ? tiny : d; d = 1 / d;
+            c = ax + an / c; c = Math.Abs(c) < tiny ? tiny : c;
+            double delta = c * d; f *= delta;
+            if (Math.Abs(delta - 1) < 1e-16) break;
+        }
+        double erfc = Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / f;
+        return x >= 0 ? 1 - erfc : erfc - 1;
+    }
+
+    private static class LibM
+    {
+        [DllImport("libm.so.6", EntryPoint = "erf")]
+        private static extern double erf_so6(double x);
+        [DllImport("libm", EntryPoint = "erf")]
+        private static extern double erf_plain(double x);
+
+        private static int _which; // 0 unknown, 1 so6, 2 plain
+
+        public static double erf(double x)
+        {
+            if (_which != 2)
+            {
+                try { var r = erf_so6(x); _which = 1; return r; }
+                catch (DllNotFoundException) when (_which == 0) { _which = 2; }
+            }
+            return erf_plain(x);
+        }
+    }
+}
+
+/// <summary>
+/// The variance-scaling core shared by every fan-based scheme. Its formulas are evaluated in the same
+/// order as <c>torch.nn.init</c>, so the double handed to libtorch is bit-identical to PyTorch's.
+/// </summary>
+internal static class VarianceScaling
+{
+    /// <summary>
+    /// σ = gain × √(scale / fan). For fan_avg this is PyTorch's xavier form gain × √(2·scale / (fan_in + fan_out));
+    /// for fan_in / fan_out it is kaiming's gain / √(fan / scale).
+    /// </summary>
+    public static double Std(double gain, double scale, FanMode mode, Fans fans) => mode switch
+    {
+        FanMode.FanAvg => gain * Math.Sqrt(2.0 * scale / (double)(fans.FanIn + fans.FanOut)),
+        FanMode.FanIn => gain / Math.Sqrt(fans.FanIn / scale),
+        FanMode.FanOut => gain / Math.Sqrt(fans.FanOut / scale),
+        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+    };
+
+    /// <summary>Draws from <paramref name="distribution"/> with standard deviation <paramref name="std"/>; returns the bound (∞ for the normal).</summary>
+    public static double Draw(Tensor t, Distribution distribution, double std, Generator? g)
+    {
+        switch (distribution)
+        {
+            case Distribution.Normal:
+                Sampling.Normal(t, 0.0, std, g);
+                return double.PositiveInfinity;
+            case Distribution.Uniform:
+                double bound = Math.Sqrt(3.0) * std;
+                Sampling.Uniform(t, -bound, bound, g);
+                return bound;
+            case Distribution.TruncatedNormal:
+                double s = std / Sampling.TruncatedNormalStdOfUnit;
+                Sampling.TruncatedNormal(t, 0.0, s, -2 * s, 2 * s, g);
+                return 2 * s;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(distribution));
+        }
+    }
+}
