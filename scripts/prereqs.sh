@@ -63,6 +63,7 @@ install_trixie_libstdcxx() {
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
   mkdir -p "$tmp/lists/partial"
+  chmod 755 "$tmp" "$tmp/lists" "$tmp/lists/partial"  # apt drops to the _apt user for downloads
   cat > "$tmp/sources.list" <<SRC
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bookworm main
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main
