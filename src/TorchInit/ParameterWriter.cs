@@ -43,14 +43,15 @@ internal sealed class ParameterWriter : IDisposable
     {
         var qualified = Qualified(path, name);
         if (Guard(path, layerType, name, weight, scheme.Name) is { } skipped) return skipped;
-        var f = fans();
+        // Fixed-value schemes need no fans; they are still reported for weights that have them.
+        Fans? f = scheme.Kind == InitKind.VarianceScaling || weight.dim() >= 2 ? fans() : null;
         double gain = double.NaN, std, bound;
         string distribution;
         switch (scheme.Kind)
         {
             case InitKind.VarianceScaling:
                 gain = _options.Gain ?? scheme.Gain;
-                std = VarianceScaling.Std(gain, scheme.Scale, scheme.Mode, f);
+                std = VarianceScaling.Std(gain, scheme.Scale, scheme.Mode, f!.Value);
                 bound = VarianceScaling.Draw(weight, scheme.Distribution, std, _generator);
                 distribution = DistributionText(scheme.Distribution);
                 break;
@@ -76,7 +77,7 @@ internal sealed class ParameterWriter : IDisposable
         }
         MarkWritten(weight, qualified);
         var (mean, realized) = Measure(weight);
-        return new InitReportRow(path, layerType, name, weight.shape, f.FanIn, f.FanOut, _options.FanConvention,
+        return new InitReportRow(path, layerType, name, weight.shape, f?.FanIn, f?.FanOut, f is null ? null : _options.FanConvention,
             scheme.Name, distribution, gain, std, bound, mean, realized, InitAction.Initialized, "");
     }
 
