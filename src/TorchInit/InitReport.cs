@@ -110,19 +110,49 @@ public sealed class InitReport : IDataView
         _ => "",
     };
 
-    /// <summary>The report as an aligned text table, followed by the unhandled modules.</summary>
-    public override string ToString()
+    private static readonly string[] Header = ["parameter", "layer", "shape", "fan_in", "fan_out", "fans", "scheme", "distribution", "gain", "target std", "bound", "mean", "std", "action"];
+    private static readonly bool[] RightAligned = [false, false, false, true, true, false, false, false, true, true, true, true, true, false];
+
+    private List<string[]> Cells()
     {
         static string Num(double v) => double.IsNaN(v) ? "" : double.IsPositiveInfinity(v) ? "inf" : v.ToString("0.000000", CultureInfo.InvariantCulture);
         static string Fan(long? f) => f?.ToString(CultureInfo.InvariantCulture) ?? "";
-        string[] header = ["parameter", "layer", "shape", "fan_in", "fan_out", "fans", "scheme", "distribution", "gain", "target std", "bound", "mean", "std", "action"];
-        bool[] right = [false, false, false, true, true, false, false, false, true, true, true, true, true, false];
-        var table = Rows.Select(r => new[]
+        return Rows.Select(r => new[]
         {
             r.QualifiedName, r.LayerType, r.ShapeText, Fan(r.FanIn), Fan(r.FanOut), ConventionText(r.FanConvention),
             r.Scheme, r.Distribution, Num(r.Gain), Num(r.TargetStd), Num(r.Bound), Num(r.RealizedMean), Num(r.RealizedStd),
             r.Action == InitAction.Initialized ? "init" : $"{r.Action.ToString().ToLowerInvariant()}: {r.Note}",
         }).ToList();
+    }
+
+    private IEnumerable<string> UnhandledLines() => Unhandled.Select(u =>
+        $"not handled: {(u.Path.Length == 0 ? "(root)" : u.Path)} ({u.ModuleType}) owns {string.Join(", ", u.Parameters)}");
+
+    /// <summary>The report as an HTML table (for notebooks: <c>display(HTML(report.ToHtml()))</c>).</summary>
+    public string ToHtml()
+    {
+        static string E(string s) => System.Net.WebUtility.HtmlEncode(s);
+        var sb = new StringBuilder("<table class=\"torchinit-report\">\n<thead><tr>");
+        foreach (var h in Header) sb.Append("<th>").Append(E(h)).Append("</th>");
+        sb.Append("</tr></thead>\n<tbody>\n");
+        foreach (var row in Cells())
+        {
+            sb.Append("<tr>");
+            for (int i = 0; i < row.Length; i++)
+                sb.Append(RightAligned[i] ? "<td style=\"text-align:right\">" : "<td>").Append(E(row[i])).Append("</td>");
+            sb.Append("</tr>\n");
+        }
+        sb.Append("</tbody>\n</table>\n");
+        foreach (var line in UnhandledLines()) sb.Append("<p>").Append(E(line)).Append("</p>\n");
+        return sb.ToString();
+    }
+
+    /// <summary>The report as an aligned text table, followed by the unhandled modules.</summary>
+    public override string ToString()
+    {
+        string[] header = Header;
+        bool[] right = RightAligned;
+        var table = Cells();
         var widths = header.Select((h, i) => Math.Max(h.Length, table.Count == 0 ? 0 : table.Max(row => row[i].Length))).ToArray();
         var sb = new StringBuilder();
         void Line(string[] cells)
@@ -137,8 +167,7 @@ public sealed class InitReport : IDataView
         Line(header);
         Line(widths.Select(w => new string('-', w)).ToArray());
         foreach (var row in table) Line(row);
-        foreach (var u in Unhandled)
-            sb.AppendLine($"not handled: {(u.Path.Length == 0 ? "(root)" : u.Path)} ({u.ModuleType}) owns {string.Join(", ", u.Parameters)}");
+        foreach (var line in UnhandledLines()) sb.AppendLine(line);
         return sb.ToString();
     }
 
