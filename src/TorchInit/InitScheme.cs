@@ -34,7 +34,7 @@ public enum BiasPolicy
     Zeros,
     /// <summary>Left as it is.</summary>
     Keep,
-    /// <summary>PyTorch's default: U(−1/√fan_in, 1/√fan_in), fan_in computed from the weight as PyTorch does (0 when fan_in is 0).</summary>
+    /// <summary>PyTorch's default: U(−1/√fan_in, 1/√fan_in) (all zeros when fan_in is 0), with the weight's fan_in under <see cref="InitOptions.FanConvention"/> — PyTorch's rule by default, so bit-identical to PyTorch's layers.</summary>
     TorchDefault,
 }
 

@@ -71,14 +71,17 @@ internal static class Sampling
         return ManagedErf(x);
     }
 
-    /// <summary>Fallback where no C library erf can be called: Taylor series below 0.5, Lentz's continued fraction for erfc above (about 1e-15 relative).</summary>
+    /// <summary>
+    /// Fallback where no C library erf can be called: Taylor series for |x| &lt; 2, Lentz's continued fraction
+    /// for erfc above (about 1e-15 relative; the continued fraction converges slowly below 2).
+    /// </summary>
     internal static double ManagedErf(double x)
     {
         double ax = Math.Abs(x);
-        if (ax < 0.5)
+        if (ax < 2.0)
         {
             double x2 = x * x, term = x, sum = x;
-            for (int n = 1; n < 40; n++)
+            for (int n = 1; n < 100; n++)
             {
                 term *= -x2 / n;
                 double add = term / (2 * n + 1);
@@ -87,7 +90,6 @@ internal static class Sampling
             }
             return 2.0 / Math.Sqrt(Math.PI) * sum;
         }
-        // Continued fraction for erfc (Lentz), converges well for |x| >= 0.5.
         double tiny = 1e-300, f = ax, c = ax, d = 0.0;
         for (int n = 1; n < 500; n++)
         {
