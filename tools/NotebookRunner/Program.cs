@@ -27,21 +27,35 @@ foreach (var a in args)
 }
 if (files.Count == 0) { Console.Error.WriteLine("usage: NotebookRunner [--no-write] NOTEBOOK.ipynb..."); return 2; }
 
-int failures = 0;
-foreach (var file in files)
+if (files.Count == 1)
 {
     try
     {
-        var cells = await Notebook.RunAsync(file, write);
-        Console.WriteLine($"notebook {file}: {cells} code cells ran");
+        var cells = await Notebook.RunAsync(files[0], write);
+        Console.WriteLine($"notebook {files[0]}: {cells} code cells ran");
+        return 0;
     }
     catch (CellFailedException e)
     {
-        failures++;
-        Console.Error.WriteLine($"notebook {file}: cell {e.CellNumber} failed: {e.InnerException}");
+        Console.Error.WriteLine($"notebook {files[0]}: cell {e.CellNumber} failed: {e.InnerException}");
+        return 1;
     }
 }
-Console.WriteLine($"{files.Count - failures} passed, {failures} failed");
+
+// Several notebooks: each runs in its own process, as each gets its own kernel in .NET Interactive
+// (assemblies loaded for one notebook must not leak into the next).
+int failures = 0;
+foreach (var file in files)
+{
+    var child = new ProcessStartInfo(Environment.ProcessPath!);
+    if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet") child.ArgumentList.Add(typeof(Notebook).Assembly.Location);
+    if (!write) child.ArgumentList.Add("--no-write");
+    child.ArgumentList.Add(file);
+    using var p = Process.Start(child)!;
+    await p.WaitForExitAsync();
+    if (p.ExitCode != 0) failures++;
+}
+Console.WriteLine($"notebooks: {files.Count - failures} passed, {failures} failed");
 return failures == 0 ? 0 : 1;
 
 namespace TorchInit.NotebookRunner
@@ -154,7 +168,7 @@ namespace TorchInit.NotebookRunner
             {
                 case HtmlString h:
                     data["text/html"] = h.Html;
-                    break;
+                    return Output(kind, data, executionCount); // like .NET Interactive: HTML only
                 case byte[] png when png.Length > 8 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G':
                     data["image/png"] = Convert.ToBase64String(png);
                     break;
@@ -164,6 +178,11 @@ namespace TorchInit.NotebookRunner
                     break;
             }
             data["text/plain"] = value?.ToString() ?? "<null>";
+            return Output(kind, data, executionCount);
+        }
+
+        private static JsonObject Output(string kind, JsonObject data, int? executionCount)
+        {
             var output = new JsonObject { ["output_type"] = kind, ["data"] = data, ["metadata"] = new JsonObject() };
             if (executionCount is int n) output["execution_count"] = n;
             return output;
