@@ -42,23 +42,69 @@ public static class TorchRuntime
         return false;
     }
 
-    /// <summary>Builds the actionable exception for a native load failure, inspecting this machine's libstdc++.</summary>
+    /// <summary>
+    /// Builds the actionable exception for a native load failure. TorchSharp's own message blames a missing
+    /// backend package even when the C++ runtime is the cause, so this loads <c>libLibTorchSharp.so</c> itself
+    /// to get the dynamic loader's error (which names the missing symbol) and inspects the libstdc++ the
+    /// process actually uses.
+    /// </summary>
     public static TorchNativeLoadException Explain(Exception e)
     {
-        var lib = FindLibStdCxx();
+        var (libTorchSharp, loaderError) = ProbeLibTorchSharp();
+        var lib = LoadedLibStdCxx() ?? FindLibStdCxx();
         bool? hasSymbol = lib is null ? null : FileContains(lib, RequiredGlibcxx);
-        string runtime = (lib, hasSymbol) switch
+        bool runtimeTooOld = hasSymbol == false || loaderError?.Contains("GLIBCXX_", StringComparison.Ordinal) == true;
+        string cause = runtimeTooOld
+            ? $"TorchSharp 0.107's libLibTorchSharp.so needs a C++ runtime that provides {RequiredGlibcxx} (libstdc++ from GCC 13+), " +
+              $"and this process's {lib ?? "libstdc++"} does not (Debian 12 ships GCC 12, whose libstdc++ stops at GLIBCXX_3.4.30). " +
+              "Fix: on Debian 12 run `bash scripts/prereqs.sh` from the TorchInit repository (installs libstdc++6 from Debian 13 " +
+              "\"trixie\", apt-pinned to it and its dependencies), or install libstdc++6 from GCC 13+ with your package manager."
+            : libTorchSharp is null
+                ? "No libLibTorchSharp native library was found beside TorchSharp.dll: reference a backend package, TorchSharp-cpu " +
+                  "(or TorchSharp-cuda-linux / TorchSharp-cuda-windows), with the same version as TorchSharp."
+                : $"The C++ runtime {lib ?? "(not found)"} provides {RequiredGlibcxx}; see the loader's error below. A missing or " +
+                  "mismatched backend package (TorchSharp-cpu / TorchSharp-cuda-linux, same version as TorchSharp) is the usual cause.";
+        var loader = loaderError is null ? "" : $" Loader: {loaderError.Trim()}";
+        var torchSharp = FirstLine(e.InnerException?.Message ?? e.Message);
+        return new TorchNativeLoadException($"TorchSharp's native library could not be loaded. {cause}{loader} (TorchSharp said: {torchSharp})", e);
+    }
+
+    private static string FirstLine(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
+
+    /// <summary>Loads libLibTorchSharp.so from where TorchSharp looks for it; returns its path and the loader's error, if any.</summary>
+    private static (string? Path, string? Error) ProbeLibTorchSharp()
+    {
+        if (!OperatingSystem.IsLinux()) return (null, null);
+        var dir = Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? "";
+        string[] candidates =
+        [
+            Path.Combine(dir, "libLibTorchSharp.so"), Path.Combine(dir, "cpu", "libLibTorchSharp.so"),
+            Path.Combine(dir, "runtimes", "linux-x64", "native", "libLibTorchSharp.so"),
+        ];
+        var path = candidates.FirstOrDefault(File.Exists);
+        if (path is null) return (null, null);
+        try
         {
-            (null, _) => $"No libstdc++.so.6 was found; TorchSharp 0.107 needs one that provides {RequiredGlibcxx} (GCC 13 or newer).",
-            (_, false) => $"This machine's C++ runtime {lib} lacks {RequiredGlibcxx}, which TorchSharp 0.107's libLibTorchSharp.so needs " +
-                          "(it comes with GCC 13+; Debian 12 ships GCC 12, whose libstdc++ stops at GLIBCXX_3.4.30). " +
-                          "Fix: on Debian 12 run `bash scripts/prereqs.sh` from the TorchInit repository (installs libstdc++6 from Debian 13 " +
-                          "\"trixie\", apt-pinned to it and its dependencies), or install libstdc++6 from GCC 13+ with your package manager.",
-            _ => $"This machine's C++ runtime {lib} provides {RequiredGlibcxx}, so the usual cause is a missing backend package: " +
-                 "reference TorchSharp-cpu (or TorchSharp-cuda-linux / TorchSharp-cuda-windows) with the same version as TorchSharp.",
-        };
-        var detail = e.InnerException?.Message ?? e.Message;
-        return new TorchNativeLoadException($"TorchSharp's native library could not be loaded. {runtime} (TorchSharp said: {detail.Trim()})", e);
+            System.Runtime.InteropServices.NativeLibrary.Free(System.Runtime.InteropServices.NativeLibrary.Load(path));
+            return (path, null);
+        }
+        catch (DllNotFoundException x)
+        {
+            return (path, x.Message);
+        }
+    }
+
+    /// <summary>The libstdc++ mapped into this process (the one native libraries will bind to), from /proc/self/maps.</summary>
+    private static string? LoadedLibStdCxx()
+    {
+        try
+        {
+            return File.ReadLines("/proc/self/maps")
+                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault())
+                .FirstOrDefault(p => p is not null && p.StartsWith('/') && Path.GetFileName(p).StartsWith("libstdc++.so", StringComparison.Ordinal));
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static string? FindLibStdCxx()
