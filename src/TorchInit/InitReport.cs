@@ -15,6 +15,8 @@ public enum InitAction
     Skipped,
     /// <summary>Not touched, and worth a look: a zero-element tensor (a no-op, as in PyTorch).</summary>
     Warning,
+    /// <summary>Would be written as the row says; a dry run (<c>PlanInit</c>) touched nothing.</summary>
+    Planned,
 }
 
 /// <summary>One parameter's row of an <see cref="InitReport"/>.</summary>
@@ -34,11 +36,18 @@ public enum InitAction
 /// <param name="RealizedStd">The (unbiased) std of the values written (NaN when not measured).</param>
 /// <param name="Action">What was done.</param>
 /// <param name="Note">Why, when the action is not <see cref="InitAction.Initialized"/>, or extra detail.</param>
+/// <param name="Activation">
+/// The activation found after the layer (<see cref="TorchInit.Activation.Name"/>: "ReLU", "linear", "(output)"...)
+/// when the scheme was chosen per layer (<see cref="InitScheme.Auto"/>); "" otherwise.
+/// </param>
+/// <param name="ActivationSource">How the activation was found, or <see cref="TorchInit.ActivationSource.Explicit"/> when the scheme was given.</param>
+/// <param name="Reason">Why this scheme and gain were chosen (empty for an explicitly given scheme).</param>
 public sealed record InitReportRow(
     string Path, string LayerType, string Parameter, long[] Shape,
     long? FanIn, long? FanOut, FanConvention? FanConvention,
     string Scheme, string Distribution, double Gain, double TargetStd, double Bound,
-    double RealizedMean, double RealizedStd, InitAction Action, string Note)
+    double RealizedMean, double RealizedStd, InitAction Action, string Note,
+    string Activation = "", ActivationSource ActivationSource = ActivationSource.Explicit, string Reason = "")
 {
     /// <summary>Dotted name of the parameter: path + "." + parameter.</summary>
     public string QualifiedName => Path.Length == 0 ? Parameter : $"{Path}.{Parameter}";
@@ -57,7 +66,7 @@ public sealed record UnhandledModule(string Path, string ModuleType, IReadOnlyLi
 /// The result of <c>ApplyInit</c>: one row per parameter in module pre-order, plus the modules that were
 /// skipped because their type is not handled. Prints as an aligned table and is an <see cref="IDataView"/>.
 /// </summary>
-public sealed class InitReport : IDataView
+public sealed partial class InitReport : IDataView
 {
     private readonly RecordDataView<InitReportRow> _view;
 
@@ -139,6 +148,7 @@ public sealed class InitReport : IDataView
         foreach (var row in table) Line(row);
         foreach (var u in Unhandled)
             sb.AppendLine($"not handled: {(u.Path.Length == 0 ? "(root)" : u.Path)} ({u.ModuleType}) owns {string.Join(", ", u.Parameters)}");
+        AppendDecisions(sb);
         return sb.ToString();
     }
 
