@@ -190,8 +190,8 @@ public sealed record InitPolicy
         this with { ModuleTypes = [.. ModuleTypes, (typeof(TModule), null)] };
 
     /// <summary>
-    /// In every module of type <typeparamref name="TBlock"/> (a residual block), the last normalization layer in
-    /// pre-order gets weight 0, so the block starts as the identity (Goyal et al. 2017; torchvision's <c>zero_init_residual</c>).
+    /// In every module of type <typeparamref name="TBlock"/> (a residual block), the last normalization layer inside
+    /// it in pre-order gets weight 0, so the block starts as the identity (Goyal et al. 2017; torchvision's <c>zero_init_residual</c>).
     /// </summary>
     public InitPolicy ZeroLastNormIn<TBlock>() where TBlock : nn.Module =>
         ZeroLastNormIn(c => c.Module is TBlock, $"ZeroLastNormIn<{typeof(TBlock).Name}>");

@@ -26,7 +26,7 @@ internal sealed class Initializer : ModuleVisitor
         _finder = new ActivationFinder(policy, trace, root);
         foreach (var rule in policy.ZeroLastNormBlocks)
             foreach (var block in root.PreOrder().Where(c => !c.IsShared && rule.Match(c)))
-                if (block.PreOrder().LastOrDefault(c => !c.IsShared && IsNormalization(c.Module)) is { } norm)
+                if (block.PreOrder().Skip(1).LastOrDefault(c => !c.IsShared && IsNormalization(c.Module)) is { } norm)
                     _zeroNorms.TryAdd(norm.Module, (block.Path, rule.Description));
     }
 
