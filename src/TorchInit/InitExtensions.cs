@@ -125,8 +125,7 @@ public static class InitExtensions
     {
         ArgumentNullException.ThrowIfNull(tensor);
         ArgumentNullException.ThrowIfNull(scheme);
-        var fans = scheme.Kind == InitKind.VarianceScaling || tensor.dim() >= 2 ? Fans.FromShape(tensor.shape) : default;
-        return ApplyToTensor(tensor, scheme, () => fans, options);
+        return ApplyToTensor(tensor, scheme, () => Fans.FromShape(tensor.shape), options);
     }
 
     private static InitReport ApplyToTensor(Tensor tensor, InitScheme scheme, Func<Fans> fans, InitOptions? options)

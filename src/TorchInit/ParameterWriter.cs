@@ -46,9 +46,10 @@ internal sealed class ParameterWriter : IDisposable
     public InitReportRow Weight(string path, string layerType, string name, Tensor weight, InitScheme scheme, Func<Fans> fans)
     {
         if (Guard(path, layerType, name, weight, scheme.Name) is { } skipped) return skipped;
-        var f = fans();
+        // Fixed-value schemes need no fans; they are still reported for weights that have them.
+        Fans? f = scheme.Kind == InitKind.VarianceScaling || weight.dim() >= 2 ? fans() : null;
         var d = Draw(weight, scheme, f);
-        return Done(weight, Qualified(path, name), new InitReportRow(path, layerType, name, weight.shape, f.FanIn, f.FanOut, _options.FanConvention,
+        return Done(weight, Qualified(path, name), new InitReportRow(path, layerType, name, weight.shape, f?.FanIn, f?.FanOut, f is null ? null : _options.FanConvention,
             scheme.Name, d.Distribution, d.Gain, d.Std, d.Bound, double.NaN, double.NaN, InitAction.Initialized, ""));
     }
 
@@ -120,14 +121,14 @@ internal sealed class ParameterWriter : IDisposable
     private readonly record struct Drawn(double Gain, double Std, double Bound, string Distribution);
 
     /// <summary>Draws <paramref name="scheme"/> into <paramref name="t"/> (not in a dry run) and says what it aimed for.</summary>
-    private Drawn Draw(Tensor t, InitScheme scheme, Fans f)
+    private Drawn Draw(Tensor t, InitScheme scheme, Fans? f)
     {
         switch (scheme.Kind)
         {
             case InitKind.VarianceScaling:
             {
                 double gain = _options.Gain ?? scheme.Gain;
-                double std = VarianceScaling.Std(gain, scheme.Scale, scheme.Mode, f);
+                double std = VarianceScaling.Std(gain, scheme.Scale, scheme.Mode, f!.Value);
                 double bound = Plan ? VarianceScaling.Bound(scheme.Distribution, std) : VarianceScaling.Draw(t, scheme.Distribution, std, _generator);
                 return new(gain, std, bound, DistributionText(scheme.Distribution));
             }
