@@ -260,7 +260,7 @@ public sealed record InitPolicy
             ActivationKind.Mish => (HeScheme.WithNonlinearity(Nonlinearity.Relu), $"Mish {reluLike} 1.49: He's √2 is within 5%, Glorot's 1 is not", false),
             ActivationKind.Elu or ActivationKind.Celu => (HeScheme.WithNonlinearity(Nonlinearity.Relu), $"{a.Name} {reluLike} 1.25 (α = 1): He's √2 is within 14%", false),
             ActivationKind.Softmax or ActivationKind.LogSoftmax => (AssumedScheme, $"{a.Name} makes an output head with no gain rule: assumed default", true),
-            ActivationKind.Output => (AssumedScheme, "nothing follows, the model's output: assumed default", true),
+            ActivationKind.Output => (AssumedScheme, "an output has no activation to fit: assumed default", true),
             _ => (AssumedScheme, a.ModuleType is null
                 ? "no activation found: assumed default"
                 : $"{a.ModuleType} is not an activation TorchInit knows: assumed default (Recognize<T>() or a hint decides)", true),
