@@ -71,4 +71,18 @@ public class AutoStatisticsTests
         }
         Assert.True(tested >= 3, $"{id}: only {tested} parameters tested");
     }
+
+    [Fact]
+    public void The_test_can_tell_a_wrong_scheme_apart()
+    {
+        // Negative control: He's σ against Glorot's on the same 64 × 64 draw, and the uniform against the normal.
+        using var scope = NewDisposeScope();
+        var layer = nn.Linear(64, 64);
+        var row = layer.ApplyInit(InitScheme.HeNormal, new InitOptions { Seed = 1 })["weight"];
+        var values = layer.named_parameters().First().parameter.detach().to_type(ScalarType.Float64).flatten().data<double>().ToArray();
+        Assert.True(VisitorStats.KolmogorovSmirnov(values, x => VisitorStats.NormalCdf(x, 0, row.TargetStd)).P > MinPValue);
+        Assert.True(VisitorStats.KolmogorovSmirnov(values, x => VisitorStats.NormalCdf(x, 0, row.TargetStd / Math.Sqrt(2))).P < MinPValue);
+        double b = Math.Sqrt(3) * row.TargetStd;
+        Assert.True(VisitorStats.KolmogorovSmirnov(values, x => VisitorStats.UniformCdf(x, -b, b)).P < MinPValue);
+    }
 }
