@@ -11,6 +11,9 @@ Case kinds
   layer         a TorchInit scheme on one layer, written as the torch.nn.init calls it stands for
   default_init  PyTorch's own constructor init after torch.manual_seed(seed) (= InitScheme.TorchDefault)
   model         a scheme on every Linear/Conv of a Sequential, in pre-order, weight then bias
+  orthogonal    torch.nn.init.orthogonal_ on a fresh tensor after torch.manual_seed(seed)
+  auto_model    InitScheme.Auto on a zoo model: the expected per-layer decision (activation, how it is found,
+                scheme, gain) written out by hand, and PyTorch applying exactly those choices in pre-order
 
 Usage: /usr/bin/python3 scripts/gen_fixtures.py [--out PATH] [--check]
 """
@@ -249,6 +252,235 @@ def model_cases(rng):
     return cases
 
 
+def orthogonal_cases(rng):
+    shapes = [[4, 4], [8, 3], [3, 8], [16, 16], [6, 2, 3, 3], [32, 32], [5, 1], [1, 5], [64, 16], [16, 64], [48, 48], [12, 4, 3]]
+    gains = [1.0, 1.0, 5.0 / 3, math.sqrt(2.0)]
+    cases = []
+    for i, shape in enumerate(shapes):
+        dtype = torch.float64 if i % 5 == 3 else torch.float32
+        gain = gains[i % len(gains)]
+        seed = rng.randint(0, 2**31 - 1)
+        t = torch.empty(shape, dtype=dtype)
+        torch.manual_seed(seed)
+        init.orthogonal_(t, gain=gain)
+        cases.append({"id": f"orthogonal-{len(cases):03d}", "kind": "orthogonal", "gain": gain, "seed": seed, "result": encode(t)})
+    return cases
+
+
+# ----------------------------------------------------------------------------------------------- auto zoo
+# Each zoo model exists twice, here and in tests/TorchInit.Tests/Zoo.cs, with the same modules registered in
+# the same order. PLANS say, per module with parameters and in pre-order, what InitScheme.Auto must decide
+# and therefore which torch.nn.init calls PyTorch makes: this is the reference, written by hand.
+
+class TracedNet(nn.Module):
+    """Custom forward calling registered activations, which are registered after the layers."""
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 64)
+        self.fc2 = nn.Linear(64, 64)
+        self.out = nn.Linear(64, 3)
+        self.relu = nn.ReLU()
+        self.tanh = nn.Tanh()
+
+    def forward(self, x):
+        return self.out(self.tanh(self.fc2(self.relu(self.fc1(x)))))
+
+
+class Block(nn.Module):
+    """A basic residual block: relu(bn2(conv2(relu(bn1(conv1(x))))) + x)."""
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)) + x)
+
+
+class ResNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        self.relu = nn.ReLU()
+        self.block1 = Block(16)
+        self.block2 = Block(16)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flat = nn.Flatten()
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.relu(self.bn(self.stem(x)))
+        return self.fc(self.flat(self.pool(self.block2(self.block1(x)))))
+
+
+class LstmClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(100, 16, padding_idx=0)
+        self.lstm = nn.LSTM(16, 32, batch_first=True)
+        self.fc = nn.Linear(32, 4)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(self.emb(x))
+        return self.fc(h[-1])
+
+
+class FunctionalNet(nn.Module):
+    """Activations applied functionally: invisible to hooks, so hints are needed."""
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 64)
+        self.fc2 = nn.Linear(64, 64)
+        self.fc3 = nn.Linear(64, 2)
+
+    def forward(self, x):
+        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+
+def _shared_mlp():
+    shared = nn.Linear(32, 32)
+    return nn.Sequential(nn.Linear(8, 32), nn.ReLU(), shared, nn.Tanh(), shared, nn.ReLU(), nn.Linear(32, 2))
+
+
+ZOO = {
+    "mlp": lambda: nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, 64), nn.Tanh(),
+                                 nn.Linear(64, 32), nn.Sigmoid(), nn.Linear(32, 10)),
+    "cnn_bn": lambda: nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                                    nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+                                    nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10)),
+    "nested": lambda: nn.Sequential(nn.Sequential(nn.Linear(8, 32), nn.Dropout(0.1)),
+                                    nn.Sequential(nn.ReLU(), nn.Linear(32, 32)),
+                                    nn.Sequential(nn.Sequential(nn.Linear(32, 24)), nn.Identity()),
+                                    nn.Tanh(), nn.Linear(24, 4)),
+    "leaky": lambda: nn.Sequential(nn.Linear(10, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1)),
+    "selu": lambda: nn.Sequential(nn.Linear(10, 64), nn.SELU(), nn.AlphaDropout(0.1), nn.Linear(64, 64), nn.SELU(), nn.Linear(64, 5)),
+    "activations": lambda: nn.Sequential(nn.Linear(16, 32), nn.GELU(), nn.Linear(32, 32), nn.SiLU(), nn.Linear(32, 32), nn.Mish(),
+                                         nn.Linear(32, 32), nn.ELU(), nn.Linear(32, 32), nn.CELU(), nn.Linear(32, 32), nn.ReLU6(),
+                                         nn.Linear(32, 32), nn.RReLU(), nn.Linear(32, 32), nn.PReLU(), nn.Linear(32, 8), nn.Softmax(dim=1)),
+    "shared": _shared_mlp,
+    "embedding": lambda: nn.Sequential(nn.Embedding(50, 8, padding_idx=3), nn.Flatten(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 3)),
+    "traced": TracedNet,
+    "residual": ResNet,
+    "lstm": LstmClassifier,
+    "functional": FunctionalNet,
+}
+
+RELU_GAIN = init.calculate_gain("relu")
+
+
+def he(act, source, slope=None):
+    return ("he", act, source, "HeNormal", init.calculate_gain("leaky_relu", slope) if slope is not None else RELU_GAIN, slope)
+
+
+def glorot(act, source, nonlinearity="linear"):
+    return ("glorot", act, source, "GlorotUniform", init.calculate_gain(nonlinearity), None)
+
+
+def lecun(act, source):
+    return ("lecun", act, source, "LeCunNormal", 1.0, None)
+
+
+OUT = glorot("(output)", "Assumed")
+NORM = ("norm", "", "Intrinsic", "ones", None, 1.0)
+ZERO_NORM = ("norm", "", "Intrinsic", "zeros", None, 0.0)
+SEQ, TRACED, HINT = "Sequential", "Traced", "Hint"
+
+# (zoo model, policy, traced?) -> [(module path, decision)] in pre-order over modules that own parameters.
+# Policies: "auto" = InitScheme.Auto; "resnet" = Auto + ZeroLastNormIn<Block>(); "lstm" = Auto + ForgetGateBias(1);
+# "hints" = Auto + Hint("fc1", Relu) + Hint("fc2", Relu).
+PLANS = [
+    ("mlp", "auto", False, [("0", he("ReLU", SEQ)), ("3", glorot("Tanh", SEQ, "tanh")), ("5", glorot("Sigmoid", SEQ, "sigmoid")), ("7", OUT)]),
+    ("cnn_bn", "auto", False, [("0", he("ReLU", SEQ)), ("1", NORM), ("4", he("ReLU", SEQ)), ("5", NORM), ("9", OUT)]),
+    ("nested", "auto", False, [("0.0", he("ReLU", SEQ)), ("1.1", glorot("linear", SEQ)), ("2.0.0", glorot("Tanh", SEQ, "tanh")), ("4", OUT)]),
+    ("leaky", "auto", False, [("0", he("LeakyReLU(0.2)", SEQ, 0.2)), ("2", he("LeakyReLU(0.2)", SEQ, 0.2)), ("4", OUT)]),
+    ("selu", "auto", False, [("0", lecun("SELU", SEQ)), ("3", lecun("SELU", SEQ)), ("5", OUT)]),
+    ("activations", "auto", False, [("0", he("GELU", SEQ)), ("2", he("SiLU", SEQ)), ("4", he("Mish", SEQ)), ("6", he("ELU", SEQ)),
+                                    ("8", he("CELU", SEQ)), ("10", he("ReLU6", SEQ)), ("12", he("RReLU", SEQ)),
+                                    ("14", he("PReLU(0.25)", SEQ, 0.25)), ("15", ("keep", "", "Intrinsic", "keep", None, None)),
+                                    ("16", glorot("Softmax", "Assumed"))]),
+    ("shared", "auto", False, [("0", he("ReLU", SEQ)), ("2", glorot("Tanh", SEQ, "tanh")), ("6", OUT)]),
+    ("embedding", "auto", False, [("0", ("embedding", "", "Intrinsic", "Normal(0, 1)", None, 3)), ("2", he("ReLU", SEQ)), ("4", OUT)]),
+    ("traced", "auto", True, [("fc1", he("ReLU", TRACED)), ("fc2", glorot("Tanh", TRACED, "tanh")), ("out", OUT)]),
+    ("residual", "resnet", True, [("stem", he("ReLU", TRACED)), ("bn", NORM),
+                                  ("block1.conv1", he("ReLU", TRACED)), ("block1.bn1", NORM), ("block1.conv2", he("ReLU", TRACED)), ("block1.bn2", ZERO_NORM),
+                                  ("block2.conv1", he("ReLU", TRACED)), ("block2.bn1", NORM), ("block2.conv2", he("ReLU", TRACED)), ("block2.bn2", ZERO_NORM),
+                                  ("fc", OUT)]),
+    ("lstm", "lstm", True, [("emb", ("embedding", "", "Intrinsic", "Normal(0, 1)", None, 0)),
+                            ("lstm", ("lstm", "Sigmoid", "Intrinsic", "GlorotUniform", 1.0, 1.0)), ("fc", OUT)]),
+    ("functional", "hints", True, [("fc1", he("ReLU", HINT)), ("fc2", he("ReLU", HINT)), ("fc3", OUT)]),
+]
+
+
+def apply_plan_(model, plan):
+    """PyTorch applying the planned choices by hand, in pre-order, weight then bias (torch.manual_seed before)."""
+    modules = dict(model.named_modules())
+    owners = [n for n, m in model.named_modules() if any(True for _ in m.parameters(recurse=False))]
+    assert owners == [p for p, _ in plan], (owners, [p for p, _ in plan])
+    with torch.no_grad():
+        for path, (action, _act, _source, _scheme, gain, extra) in plan:
+            m = modules[path]
+            if action == "he":
+                if extra is None:
+                    init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+                else:
+                    init.kaiming_normal_(m.weight, a=extra, mode="fan_in", nonlinearity="leaky_relu")
+            elif action == "glorot":
+                init.xavier_uniform_(m.weight, gain=gain)
+            elif action == "lecun":
+                init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="linear")
+            elif action == "norm":
+                init.constant_(m.weight, extra)
+            elif action == "embedding":
+                init.normal_(m.weight)
+                m.weight[extra].zero_()
+            elif action == "keep":
+                pass
+            elif action == "lstm":
+                # Per gate block, in named_parameters() order: weight_ih (xavier_uniform_ per block),
+                # weight_hh (orthogonal_ per block), bias_ih (0, forget gate = extra), bias_hh (0).
+                for name, p in m.named_parameters():
+                    h = m.hidden_size
+                    if name.startswith("weight_ih"):
+                        for k in range(4):
+                            init.xavier_uniform_(p[k * h:(k + 1) * h], gain=gain)
+                    elif name.startswith("weight_hh"):
+                        for k in range(4):
+                            init.orthogonal_(p[k * h:(k + 1) * h])
+                    elif name.startswith("bias_ih"):
+                        init.zeros_(p)
+                        p[h:2 * h].fill_(extra)
+                    else:
+                        init.zeros_(p)
+                continue
+            else:
+                raise ValueError(action)
+            if action not in ("keep", "embedding", "norm") and m.bias is not None:
+                init.zeros_(m.bias)
+            if action == "norm" and m.bias is not None:
+                init.zeros_(m.bias)
+
+
+def auto_model_cases(rng):
+    cases = []
+    for name, policy, traced, plan in PLANS:
+        seed = rng.randint(0, 2**31 - 1)
+        model = ZOO[name]()
+        torch.manual_seed(seed)
+        apply_plan_(model, plan)
+        decisions = [[path, act, source, scheme, gain]
+                     for path, (action, act, source, scheme, gain, _extra) in plan]
+        cases.append({"id": f"auto-{name}", "kind": "auto_model", "model": name, "policy": policy, "traced": traced, "seed": seed,
+                      "decisions": decisions,
+                      "approximate": [n for n, _ in model.named_parameters() if "weight_hh" in n],
+                      "parameters": [[n, encode(p)] for n, p in model.named_parameters()]})
+    return cases
+
+
 def self_check():
     """The explicit-fan formulas equal torch.nn.init's own where the fans agree."""
     for dist, fn in [("Normal", init.kaiming_normal_), ("Uniform", init.kaiming_uniform_)]:
@@ -271,6 +503,8 @@ def main():
     self_check()
     rng = random.Random(MASTER_SEED)
     cases = tensor_cases(rng) + layer_cases(rng) + default_init_cases(rng) + model_cases(rng)
+    # The cases added later draw their seeds from their own streams, so the earlier cases stay as they were.
+    cases += orthogonal_cases(random.Random(MASTER_SEED + 1)) + auto_model_cases(random.Random(MASTER_SEED + 2))
     doc = {"generator": "scripts/gen_fixtures.py", "torch_version": torch.__version__.split("+")[0],
            "trunc_std_of_unit": TRUNC_STD_OF_UNIT, "case_count": len(cases), "cases": cases}
     text = json.dumps(doc, indent=1, sort_keys=True) + "\n"

@@ -48,4 +48,17 @@ using (no_grad())
     var h = ((nn.Module<Tensor, Tensor>)mlp[0]).call(x);
     Console.WriteLine($"input std {x.std().item<float>():F3}, first pre-activation std {h.std().item<float>():F3}");
 }
+
+// InitScheme.Auto: each layer gets the scheme its activation needs, and the report says why.
+var classifier = nn.Sequential(
+    ("features", nn.Sequential(
+        ("conv1", nn.Conv2d(3, 32, 3, padding: 1)), ("bn1", nn.BatchNorm2d(32)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(32, 64, 3, padding: 1)), ("bn2", nn.BatchNorm2d(64)), ("relu2", nn.ReLU()), ("pool2", nn.AdaptiveAvgPool2d(1)))),
+    ("flat", nn.Flatten()),
+    ("classifier", nn.Sequential(
+        ("fc1", nn.Linear(64, 128)), ("act", nn.LeakyReLU(0.1)), ("drop", nn.Dropout(0.5)),
+        ("fc2", nn.Linear(128, 64)), ("tanh", nn.Tanh()),
+        ("head", nn.Linear(64, 10)))));
+Console.WriteLine($"CNN classifier, InitScheme.Auto (seed {seed}):");
+Console.WriteLine(classifier.ApplyInit(InitScheme.Auto, new InitOptions { Seed = seed }));
 return 0;

@@ -77,6 +77,21 @@ public static class Init
         Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Generator? generator = null) =>
         Scaled(tensor, Gain.Calculate(nonlinearity, a), Kaiming(mode), Distribution.Normal, generator);
 
+    /// <summary>
+    /// (Semi-)orthogonal matrix times <paramref name="gain"/> (Saxe et al. 2013). PyTorch: <c>orthogonal_(tensor, gain)</c>.
+    /// The tensor is flattened to rows × cols (rows = size(0)); its rows (rows ≤ cols) or columns (rows &gt; cols)
+    /// are orthonormal before scaling, so each element has standard deviation gain / √max(rows, cols).
+    /// The N(0, 1) draw is the same as PyTorch's for the same seed; the QR decomposition runs in libtorch's
+    /// LAPACK, so the result agrees with PyTorch's to about 1e-6, not necessarily bit for bit.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions, or the gain is negative or not finite.</exception>
+    public static Tensor Orthogonal(Tensor tensor, double gain = 1.0, Generator? generator = null)
+    {
+        Check.FiniteNonNegative(gain, nameof(gain));
+        Sampling.Orthogonal(tensor, gain, generator);
+        return tensor;
+    }
+
     private static FanMode Kaiming(FanMode mode) => mode == FanMode.FanAvg
         ? throw new ArgumentException("Kaiming initialization takes FanIn or FanOut; FanAvg is Xavier's.", nameof(mode))
         : mode;

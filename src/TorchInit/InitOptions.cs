@@ -23,7 +23,11 @@ public sealed record InitOptions
     /// <summary>How fans are computed; default <see cref="FanConvention.Torch"/> (bit-compatible with PyTorch).</summary>
     public FanConvention FanConvention { get; init; } = FanConvention.Torch;
 
-    /// <summary>Layer types whose weight and bias are initialized (subclasses included); null means <see cref="DefaultLayerTypes"/>.</summary>
+    /// <summary>
+    /// Layer types whose parameters are initialized (subclasses included). Null means <see cref="DefaultLayerTypes"/> for a
+    /// fixed scheme, and every kind <see cref="InitScheme.Auto"/> handles (Linear, Conv*, ConvTranspose*, Bilinear, Embedding,
+    /// RNN/LSTM/GRU, normalization) for Auto. With Auto, a listed type that is none of these is treated like a Linear layer.
+    /// </summary>
     public IReadOnlyCollection<Type>? LayerTypes { get; init; }
 
     /// <summary>Whether parameters with <c>requires_grad = false</c> (frozen) are initialized too. Default false: they are skipped and reported.</summary>

@@ -15,6 +15,8 @@ public enum InitAction
     Skipped,
     /// <summary>Not touched, and worth a look: a zero-element tensor (a no-op, as in PyTorch).</summary>
     Warning,
+    /// <summary>Would be written as the row says; a dry run (<c>PlanInit</c>) touched nothing.</summary>
+    Planned,
 }
 
 /// <summary>One parameter's row of an <see cref="InitReport"/>.</summary>
@@ -34,11 +36,18 @@ public enum InitAction
 /// <param name="RealizedStd">The (unbiased) std of the values written (NaN when not measured).</param>
 /// <param name="Action">What was done.</param>
 /// <param name="Note">Why, when the action is not <see cref="InitAction.Initialized"/>, or extra detail.</param>
+/// <param name="Activation">
+/// The activation found after the layer (<see cref="TorchInit.Activation.Name"/>: "ReLU", "linear", "(output)"...)
+/// when the scheme was chosen per layer (<see cref="InitScheme.Auto"/>); "" otherwise.
+/// </param>
+/// <param name="ActivationSource">How the activation was found, or <see cref="TorchInit.ActivationSource.Explicit"/> when the scheme was given.</param>
+/// <param name="Reason">Why this scheme and gain were chosen (empty for an explicitly given scheme).</param>
 public sealed record InitReportRow(
     string Path, string LayerType, string Parameter, long[] Shape,
     long? FanIn, long? FanOut, FanConvention? FanConvention,
     string Scheme, string Distribution, double Gain, double TargetStd, double Bound,
-    double RealizedMean, double RealizedStd, InitAction Action, string Note)
+    double RealizedMean, double RealizedStd, InitAction Action, string Note,
+    string Activation = "", ActivationSource ActivationSource = ActivationSource.Explicit, string Reason = "")
 {
     /// <summary>Dotted name of the parameter: path + "." + parameter.</summary>
     public string QualifiedName => Path.Length == 0 ? Parameter : $"{Path}.{Parameter}";
@@ -57,7 +66,7 @@ public sealed record UnhandledModule(string Path, string ModuleType, IReadOnlyLi
 /// The result of <c>ApplyInit</c>: one row per parameter in module pre-order, plus the modules that were
 /// skipped because their type is not handled. Prints as an aligned table and is an <see cref="IDataView"/>.
 /// </summary>
-public sealed class InitReport : IDataView
+public sealed partial class InitReport : IDataView
 {
     private readonly RecordDataView<InitReportRow> _view;
 
@@ -128,46 +137,28 @@ public sealed class InitReport : IDataView
     private IEnumerable<string> UnhandledLines() => Unhandled.Select(u =>
         $"not handled: {(u.Path.Length == 0 ? "(root)" : u.Path)} ({u.ModuleType}) owns {string.Join(", ", u.Parameters)}");
 
-    /// <summary>The report as an HTML table (for notebooks: <c>display(HTML(report.ToHtml()))</c>).</summary>
+    /// <summary>The report as HTML tables, parameters then decisions (for notebooks: <c>display(HTML(report.ToHtml()))</c>).</summary>
     public string ToHtml()
     {
-        static string E(string s) => System.Net.WebUtility.HtmlEncode(s);
-        var sb = new StringBuilder("<table class=\"torchinit-report\">\n<thead><tr>");
-        foreach (var h in Header) sb.Append("<th>").Append(E(h)).Append("</th>");
-        sb.Append("</tr></thead>\n<tbody>\n");
-        foreach (var row in Cells())
-        {
-            sb.Append("<tr>");
-            for (int i = 0; i < row.Length; i++)
-                sb.Append(RightAligned[i] ? "<td style=\"text-align:right\">" : "<td>").Append(E(row[i])).Append("</td>");
-            sb.Append("</tr>\n");
-        }
-        sb.Append("</tbody>\n</table>\n");
-        foreach (var line in UnhandledLines()) sb.Append("<p>").Append(E(line)).Append("</p>\n");
+        var sb = new StringBuilder();
+        TextTable.AppendHtml(sb, "torchinit-report", Header, RightAligned, Cells());
+        foreach (var line in UnhandledLines()) sb.Append("<p>").Append(System.Net.WebUtility.HtmlEncode(line)).Append("</p>\n");
+        if (DecisionCells() is { Count: > 0 } decisions)
+            TextTable.AppendHtml(sb, "torchinit-decisions", DecisionHeader, DecisionRightAligned, decisions);
         return sb.ToString();
     }
 
-    /// <summary>The report as an aligned text table, followed by the unhandled modules.</summary>
+    /// <summary>The report as an aligned text table, followed by the unhandled modules and the decisions table.</summary>
     public override string ToString()
     {
-        string[] header = Header;
-        bool[] right = RightAligned;
-        var table = Cells();
-        var widths = header.Select((h, i) => Math.Max(h.Length, table.Count == 0 ? 0 : table.Max(row => row[i].Length))).ToArray();
         var sb = new StringBuilder();
-        void Line(string[] cells)
-        {
-            for (int i = 0; i < cells.Length; i++)
-            {
-                if (i > 0) sb.Append("  ");
-                sb.Append(right[i] ? cells[i].PadLeft(widths[i]) : i == cells.Length - 1 ? cells[i] : cells[i].PadRight(widths[i]));
-            }
-            sb.AppendLine();
-        }
-        Line(header);
-        Line(widths.Select(w => new string('-', w)).ToArray());
-        foreach (var row in table) Line(row);
+        TextTable.AppendText(sb, Header, RightAligned, Cells());
         foreach (var line in UnhandledLines()) sb.AppendLine(line);
+        if (DecisionCells() is { Count: > 0 } decisions)
+        {
+            sb.AppendLine();
+            TextTable.AppendText(sb, DecisionHeader, DecisionRightAligned, decisions, lastRule: 3);
+        }
         return sb.ToString();
     }
 

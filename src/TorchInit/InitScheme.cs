@@ -25,6 +25,16 @@ public enum InitKind
     Uniform,
     /// <summary>Every element set to one value (zeros, ones).</summary>
     Constant,
+    /// <summary>
+    /// A (semi-)orthogonal matrix times gain (Saxe et al. 2013), as PyTorch's <c>orthogonal_</c>: the weight
+    /// flattened to rows × cols, Q of the QR decomposition of an N(0, 1) draw, signs fixed by diag(R).
+    /// </summary>
+    Orthogonal,
+    /// <summary>
+    /// Not a rule but a request: choose per layer from the activation that follows it (<see cref="InitScheme.Auto"/>,
+    /// <see cref="InitPolicy"/>). Resolved by <c>ApplyInit</c> on a module; it cannot be applied to a lone tensor.
+    /// </summary>
+    Auto,
 }
 
 /// <summary>What happens to a layer's bias.</summary>
@@ -124,6 +134,21 @@ public sealed record InitScheme
         Nonlinearity = Nonlinearity.LeakyRelu, NegativeSlope = Math.Sqrt(5), DefaultBias = BiasPolicy.TorchDefault,
     };
 
+    /// <summary>
+    /// Orthogonal (Saxe et al. 2013), PyTorch's <c>orthogonal_(w, gain)</c>: the weight flattened to
+    /// rows × cols is a (semi-)orthogonal matrix times gain, so every element has standard deviation
+    /// gain / √max(rows, cols). Gain 1 by default; <c>WithNonlinearity</c> changes it.
+    /// </summary>
+    public static InitScheme Orthogonal { get; } = new() { Name = nameof(Orthogonal), Kind = InitKind.Orthogonal };
+
+    /// <summary>
+    /// Per-layer choice from the activation that follows each layer (ReLU → He, tanh → Glorot with gain 5/3,
+    /// SELU → LeCun normal...), with the default <see cref="InitPolicy"/>: <c>model.ApplyInit(InitScheme.Auto)</c>
+    /// is <c>model.ApplyInit(InitPolicy.Auto)</c>. Also handles Embedding, RNN/LSTM/GRU and normalization layers.
+    /// Applying it to a lone tensor throws: there is no activation to look at.
+    /// </summary>
+    public static InitScheme Auto { get; } = new() { Name = nameof(Auto), Kind = InitKind.Auto };
+
     /// <summary>All weights 0: the naive baseline that shows the symmetry problem.</summary>
     public static InitScheme Zeros { get; } = Constant(0.0, nameof(Zeros));
 
@@ -166,15 +191,16 @@ public sealed record InitScheme
         LeCunUniform, LeCunNormal, LeCunTruncatedNormal, TorchDefault, Zeros,
     ];
 
-    /// <summary>Looks up one of <see cref="Named"/>; also accepts "xavier-*" and "kaiming-*" aliases.</summary>
+    /// <summary>Looks up one of <see cref="Named"/>, or <see cref="Auto"/> or <see cref="Orthogonal"/>; also accepts "xavier-*" and "kaiming-*" aliases.</summary>
     /// <exception cref="ArgumentException">No scheme has that name; the message lists the valid names.</exception>
     public static InitScheme Parse(string name)
     {
         static string Norm(string s) => s.Replace("-", "").Replace("_", "").ToLowerInvariant()
             .Replace("xavier", "glorot").Replace("kaiming", "he");
         var key = Norm(name ?? throw new ArgumentNullException(nameof(name)));
-        return Named.FirstOrDefault(s => Norm(s.Name) == key)
-            ?? throw new ArgumentException($"Unknown init scheme '{name}'. Known: {string.Join(", ", Named.Select(s => s.Name))}.", nameof(name));
+        var known = Named.Append(Orthogonal).Append(Auto).ToList();
+        return known.FirstOrDefault(s => Norm(s.Name) == key)
+            ?? throw new ArgumentException($"Unknown init scheme '{name}'. Known: {string.Join(", ", known.Select(s => s.Name))}.", nameof(name));
     }
 
     /// <inheritdoc />

@@ -16,10 +16,11 @@ internal sealed class ParameterWriter : IDisposable
     private readonly Dictionary<IntPtr, string> _written = new();
     private readonly Dictionary<Tensor, string> _writtenObjects = new(ReferenceEqualityComparer.Instance);
 
-    public ParameterWriter(InitOptions? options)
+    public ParameterWriter(InitOptions? options, bool plan = false)
     {
         _options = options ?? new InitOptions();
         _options.Validate();
+        Plan = plan;
         if (_options.Seed is long seed)
         {
             _generator = new Generator((ulong)seed, new Device(DeviceType.CPU));
@@ -33,6 +34,9 @@ internal sealed class ParameterWriter : IDisposable
 
     public InitOptions Options => _options;
 
+    /// <summary>Dry run (<c>PlanInit</c>): rows are computed, nothing is drawn or written, the action is <see cref="InitAction.Planned"/>.</summary>
+    public bool Plan { get; }
+
     public void Dispose()
     {
         if (_ownsGenerator) _generator!.Dispose();
@@ -41,44 +45,60 @@ internal sealed class ParameterWriter : IDisposable
     /// <summary>Initializes a weight with <paramref name="scheme"/>. <paramref name="fans"/> is called only when the weight is written.</summary>
     public InitReportRow Weight(string path, string layerType, string name, Tensor weight, InitScheme scheme, Func<Fans> fans)
     {
-        var qualified = Qualified(path, name);
         if (Guard(path, layerType, name, weight, scheme.Name) is { } skipped) return skipped;
         // Fixed-value schemes need no fans; they are still reported for weights that have them.
         Fans? f = scheme.Kind == InitKind.VarianceScaling || weight.dim() >= 2 ? fans() : null;
-        double gain = double.NaN, std, bound;
-        string distribution;
-        switch (scheme.Kind)
+        var d = Draw(weight, scheme, f);
+        return Done(weight, Qualified(path, name), new InitReportRow(path, layerType, name, weight.shape, f?.FanIn, f?.FanOut, f is null ? null : _options.FanConvention,
+            scheme.Name, d.Distribution, d.Gain, d.Std, d.Bound, double.NaN, double.NaN, InitAction.Initialized, ""));
+    }
+
+    /// <summary>
+    /// Initializes a weight made of <paramref name="blocks"/> equal blocks stacked along dimension 0 (the gates
+    /// of an LSTM/GRU weight), each block by <paramref name="scheme"/> with its own fans, in order.
+    /// </summary>
+    public InitReportRow WeightBlocks(string path, string layerType, string name, Tensor weight, InitScheme scheme, int blocks)
+    {
+        if (Guard(path, layerType, name, weight, scheme.Name) is { } skipped) return skipped;
+        long size = weight.shape[0] / blocks;
+        var blockShape = weight.shape.ToArray();
+        blockShape[0] = size;
+        var f = Fans.FromShape(blockShape, Qualified(path, name));
+        Drawn d = default;
+        for (int k = 0; k < blocks; k++)
         {
-            case InitKind.VarianceScaling:
-                gain = _options.Gain ?? scheme.Gain;
-                std = VarianceScaling.Std(gain, scheme.Scale, scheme.Mode, f!.Value);
-                bound = VarianceScaling.Draw(weight, scheme.Distribution, std, _generator);
-                distribution = DistributionText(scheme.Distribution);
-                break;
-            case InitKind.Normal:
-                std = scheme.Std;
-                bound = double.PositiveInfinity;
-                Sampling.Normal(weight, scheme.Mean, scheme.Std, _generator);
-                distribution = "normal";
-                break;
-            case InitKind.Uniform:
-                std = (scheme.High - scheme.Low) / Math.Sqrt(12.0);
-                bound = (scheme.High - scheme.Low) / 2;
-                Sampling.Uniform(weight, scheme.Low, scheme.High, _generator);
-                distribution = "uniform";
-                break;
-            case InitKind.Constant:
-                std = 0; bound = 0;
-                Sampling.Fill(weight, scheme.Value);
-                distribution = "constant";
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(scheme), scheme.Kind, "unknown scheme kind");
+            using var block = weight.narrow(0, k * size, size);
+            d = Draw(block, scheme, f);
         }
-        MarkWritten(weight, qualified);
-        var (mean, realized) = Measure(weight);
-        return new InitReportRow(path, layerType, name, weight.shape, f?.FanIn, f?.FanOut, f is null ? null : _options.FanConvention,
-            scheme.Name, distribution, gain, std, bound, mean, realized, InitAction.Initialized, "");
+        var note = blocks == 1 ? "" : $"{blocks} blocks [{string.Join(", ", blockShape)}], one per gate, each drawn on its own";
+        return Done(weight, Qualified(path, name), new InitReportRow(path, layerType, name, weight.shape, f.FanIn, f.FanOut, FanConvention.Torch,
+            scheme.Name, d.Distribution, d.Gain, d.Std, d.Bound, double.NaN, double.NaN, InitAction.Initialized, note));
+    }
+
+    /// <summary>
+    /// Sets every element of <paramref name="p"/> to <paramref name="value"/>, then, when given,
+    /// elements [start, start + length) of dimension 0 to <paramref name="slice"/>'s value.
+    /// </summary>
+    public InitReportRow Constant(string path, string layerType, string name, Tensor p, double value, string scheme,
+        (long Start, long Length, double Value)? slice = null, string note = "")
+    {
+        return Guard(path, layerType, name, p, scheme) ?? ConstantCore(path, layerType, name, p, value, scheme, slice, note);
+    }
+
+    private InitReportRow ConstantCore(string path, string layerType, string name, Tensor p, double value, string scheme,
+        (long Start, long Length, double Value)? slice, string note)
+    {
+        if (!Plan)
+        {
+            Sampling.Fill(p, value);
+            if (slice is var (start, length, v))
+            {
+                using var part = p.narrow(0, start, length);
+                Sampling.Fill(part, v);
+            }
+        }
+        return Done(p, Qualified(path, name), new InitReportRow(path, layerType, name, p.shape, null, null, null, scheme, "constant",
+            double.NaN, 0, 0, double.NaN, double.NaN, InitAction.Initialized, note));
     }
 
     /// <summary>Initializes a bias by <paramref name="policy"/>; <paramref name="weightFans"/> supplies fan_in for PyTorch's default bias.</summary>
@@ -87,25 +107,61 @@ internal sealed class ParameterWriter : IDisposable
         if (policy == BiasPolicy.Keep)
             return Row(path, layerType, name, bias, "keep", InitAction.Kept, "bias policy Keep");
         if (Guard(path, layerType, name, bias, policy.ToString()) is { } skipped) return skipped;
-        InitReportRow row;
         if (policy == BiasPolicy.Zeros)
+            return ConstantCore(path, layerType, name, bias, 0.0, "zeros", null, "");
+        if (weightFans is null)
+            return Row(path, layerType, name, bias, "TorchDefault", InitAction.Warning, "no weight to take fan_in from; left unchanged");
+        var f = weightFans();
+        double bound = f.FanIn > 0 ? 1 / Math.Sqrt(f.FanIn) : 0;
+        if (!Plan) Sampling.Uniform(bias, -bound, bound, _generator);
+        return Done(bias, Qualified(path, name), new InitReportRow(path, layerType, name, bias.shape, f.FanIn, f.FanOut, _options.FanConvention, "TorchDefault",
+            "uniform", double.NaN, bound / Math.Sqrt(3.0), bound, double.NaN, double.NaN, InitAction.Initialized, ""));
+    }
+
+    private readonly record struct Drawn(double Gain, double Std, double Bound, string Distribution);
+
+    /// <summary>Draws <paramref name="scheme"/> into <paramref name="t"/> (not in a dry run) and says what it aimed for.</summary>
+    private Drawn Draw(Tensor t, InitScheme scheme, Fans? f)
+    {
+        switch (scheme.Kind)
         {
-            Sampling.Fill(bias, 0.0);
-            row = new InitReportRow(path, layerType, name, bias.shape, null, null, null, "zeros", "constant",
-                double.NaN, 0, 0, double.NaN, double.NaN, InitAction.Initialized, "");
+            case InitKind.VarianceScaling:
+            {
+                double gain = _options.Gain ?? scheme.Gain;
+                double std = VarianceScaling.Std(gain, scheme.Scale, scheme.Mode, f!.Value);
+                double bound = Plan ? VarianceScaling.Bound(scheme.Distribution, std) : VarianceScaling.Draw(t, scheme.Distribution, std, _generator);
+                return new(gain, std, bound, DistributionText(scheme.Distribution));
+            }
+            case InitKind.Normal:
+                if (!Plan) Sampling.Normal(t, scheme.Mean, scheme.Std, _generator);
+                return new(double.NaN, scheme.Std, double.PositiveInfinity, "normal");
+            case InitKind.Uniform:
+                if (!Plan) Sampling.Uniform(t, scheme.Low, scheme.High, _generator);
+                return new(double.NaN, (scheme.High - scheme.Low) / Math.Sqrt(12.0), (scheme.High - scheme.Low) / 2, "uniform");
+            case InitKind.Constant:
+                if (!Plan) Sampling.Fill(t, scheme.Value);
+                return new(double.NaN, 0, 0, "constant");
+            case InitKind.Orthogonal:
+            {
+                double gain = _options.Gain ?? scheme.Gain;
+                long rows = t.shape[0], cols = t.shape[0] == 0 ? 0 : t.numel() / t.shape[0];
+                if (!Plan) Sampling.Orthogonal(t, gain, _generator);
+                return new(gain, gain / Math.Sqrt(Math.Max(rows, cols)), gain, "orthogonal");
+            }
+            case InitKind.Auto:
+                throw new ArgumentException("InitScheme.Auto chooses a scheme per layer from the activation that follows it; " +
+                    "apply it to a module (model.ApplyInit(InitScheme.Auto)), not to a lone tensor.", nameof(scheme));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(scheme), scheme.Kind, "unknown scheme kind");
         }
-        else
-        {
-            if (weightFans is null)
-                return Row(path, layerType, name, bias, "TorchDefault", InitAction.Warning, "no weight to take fan_in from; left unchanged");
-            var f = weightFans();
-            double bound = f.FanIn > 0 ? 1 / Math.Sqrt(f.FanIn) : 0;
-            Sampling.Uniform(bias, -bound, bound, _generator);
-            row = new InitReportRow(path, layerType, name, bias.shape, f.FanIn, f.FanOut, _options.FanConvention, "TorchDefault",
-                "uniform", double.NaN, bound / Math.Sqrt(3.0), bound, double.NaN, double.NaN, InitAction.Initialized, "");
-        }
-        MarkWritten(bias, Qualified(path, name));
-        var (mean, std) = Measure(bias);
+    }
+
+    /// <summary>Marks the tensor written, measures it and finishes the row (action Planned in a dry run).</summary>
+    private InitReportRow Done(Tensor p, string qualified, InitReportRow row)
+    {
+        MarkWritten(p, qualified);
+        if (Plan) return row with { Action = InitAction.Planned, Note = row.Note.Length == 0 ? "dry run" : $"dry run; {row.Note}" };
+        var (mean, std) = Measure(p);
         return row with { RealizedMean = mean, RealizedStd = std };
     }
 
@@ -118,7 +174,7 @@ internal sealed class ParameterWriter : IDisposable
         var qualified = Qualified(path, name);
         if (WrittenAs(p) is { } first)
             return Row(path, layerType, name, p, scheme, InitAction.Skipped, $"shared with {first}, already initialized");
-        if (p.device_type == DeviceType.META)
+        if (p.device_type == DeviceType.META && !Plan)
             throw new InvalidOperationException(
                 $"Parameter '{qualified}' {Shape(p)} is on the meta device and has no storage to initialize. " +
                 "Materialize the model first (e.g. module.to_empty(device)), then call ApplyInit.");
@@ -127,6 +183,14 @@ internal sealed class ParameterWriter : IDisposable
         if (p.numel() == 0)
             return Row(path, layerType, name, p, scheme, InitAction.Warning, "zero-element tensor: initialization is a no-op");
         return null;
+    }
+
+    /// <summary>The row with its realized statistics measured again (after a later write to the tensor).</summary>
+    public InitReportRow Remeasure(InitReportRow row, Tensor p)
+    {
+        if (Plan) return row;
+        var (mean, std) = Measure(p);
+        return row with { RealizedMean = mean, RealizedStd = std };
     }
 
     private (double Mean, double Std) Measure(Tensor p)

@@ -40,6 +40,31 @@ internal static class Sampling
         });
     }
 
+    /// <summary>
+    /// PyTorch's <c>orthogonal_</c> step by step: rows = size(0), cols = numel / rows; draw N(0, 1) into a new
+    /// rows × cols tensor; transpose it when rows &lt; cols; Q, R = linalg.qr; Q *= sign(diag(R)); transpose
+    /// back; copy into the tensor and multiply by gain. The normal draw is bit-identical to PyTorch's; the QR
+    /// runs in libtorch's LAPACK, which may differ from PyTorch's in the last bits.
+    /// </summary>
+    public static void Orthogonal(Tensor t, double gain, Generator? g)
+    {
+        if (t.dim() < 2) throw new ArgumentException($"Orthogonal initialization needs at least 2 dimensions, got shape [{string.Join(", ", t.shape)}].", nameof(t));
+        if (t.numel() == 0) return;
+        long rows = t.shape[0], cols = t.numel() / rows;
+        Draw(t, g, x =>
+        {
+            using var scope = NewDisposeScope();
+            var flattened = empty(rows, cols, x.dtype, x.device).normal_(0.0, 1.0, g);
+            if (rows < cols) flattened = flattened.t();
+            var (q, r) = linalg.qr(flattened);
+            var ph = diag(r, 0).sign();
+            q = q.mul(ph);
+            if (rows < cols) q = q.t();
+            x.view_as(q).copy_(q);
+            x.mul_(gain);
+        });
+    }
+
     public static void Fill(Tensor t, double value)
     {
         using var _ = no_grad();
@@ -140,6 +165,15 @@ internal static class VarianceScaling
         FanMode.FanIn => gain / Math.Sqrt(fans.FanIn / scale),
         FanMode.FanOut => gain / Math.Sqrt(fans.FanOut / scale),
         _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+    };
+
+    /// <summary>The largest |value| a draw can take: √3σ for the uniform, 2σ' for the truncated normal, ∞ for the normal.</summary>
+    public static double Bound(Distribution distribution, double std) => distribution switch
+    {
+        Distribution.Normal => double.PositiveInfinity,
+        Distribution.Uniform => Math.Sqrt(3.0) * std,
+        Distribution.TruncatedNormal => 2 * (std / Sampling.TruncatedNormalStdOfUnit),
+        _ => throw new ArgumentOutOfRangeException(nameof(distribution)),
     };
 
     /// <summary>Draws from <paramref name="distribution"/> with standard deviation <paramref name="std"/>; returns the bound (∞ for the normal).</summary>

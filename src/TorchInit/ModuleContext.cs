@@ -1,0 +1,111 @@
+using static TorchSharp.torch;
+
+namespace TorchInit;
+
+/// <summary>
+/// One occurrence of a module in a model's tree: its dotted path, its parent and its position among the
+/// parent's children. Built by <see cref="Build"/> in true pre-order, each module expanded once: a module
+/// that appears again (shared, e.g. one Linear used at two places) gets a context of its own with
+/// <see cref="SharedWith"/> pointing at the first occurrence and no children.
+/// </summary>
+public sealed class ModuleContext
+{
+    private readonly List<ModuleContext> _children = new();
+
+    private ModuleContext(string path, string name, nn.Module module, ModuleContext? parent, int index)
+    {
+        Path = path;
+        Name = name;
+        Module = module;
+        Parent = parent;
+        Index = index;
+        Depth = parent is null ? 0 : parent.Depth + 1;
+    }
+
+    /// <summary>Dotted path from the root ("" for the root), as in PyTorch's <c>named_modules()</c>.</summary>
+    public string Path { get; }
+
+    /// <summary>The last segment of <see cref="Path"/>: the name in the parent ("" for the root).</summary>
+    public string Name { get; }
+
+    /// <summary>The module.</summary>
+    public nn.Module Module { get; }
+
+    /// <summary>The module's type name as PyTorch prints it (<see cref="ModuleTree.TypeName"/>).</summary>
+    public string TypeName => ModuleTree.TypeName(Module);
+
+    /// <summary>The enclosing module's context; null for the root.</summary>
+    public ModuleContext? Parent { get; }
+
+    /// <summary>Position among the parent's children (0-based; 0 for the root).</summary>
+    public int Index { get; }
+
+    /// <summary>Number of enclosing modules: 0 for the root.</summary>
+    public int Depth { get; }
+
+    /// <summary>
+    /// For a repeated occurrence of a shared module: the context of its first occurrence in pre-order,
+    /// where it is visited; null for first occurrences.
+    /// </summary>
+    public ModuleContext? SharedWith { get; private set; }
+
+    /// <summary>Whether this is a repeated occurrence of a module seen earlier in pre-order.</summary>
+    public bool IsShared => SharedWith is not null;
+
+    /// <summary>The children's contexts in registration order (empty for a repeated occurrence: its subtree lives at <see cref="SharedWith"/>).</summary>
+    public IReadOnlyList<ModuleContext> Children => _children;
+
+    /// <summary>Whether the module has no submodules (checked on the module, so also for repeated occurrences).</summary>
+    public bool IsLeaf => !Module.named_children().Any();
+
+    /// <summary>This context and all below it in pre-order (a repeated occurrence is listed, its subtree is not).</summary>
+    public IEnumerable<ModuleContext> PreOrder()
+    {
+        var stack = new Stack<ModuleContext>();
+        stack.Push(this);
+        while (stack.Count > 0)
+        {
+            var c = stack.Pop();
+            yield return c;
+            for (int i = c._children.Count - 1; i >= 0; i--) stack.Push(c._children[i]);
+        }
+    }
+
+    /// <summary>The enclosing contexts, nearest first.</summary>
+    public IEnumerable<ModuleContext> Ancestors()
+    {
+        for (var p = Parent; p is not null; p = p.Parent) yield return p;
+    }
+
+    /// <summary>
+    /// The tree of <paramref name="root"/>: walks <c>named_children()</c> depth-first (TorchSharp's
+    /// <c>named_modules()</c> is breadth-first per level, skips the root and repeats shared modules).
+    /// </summary>
+    public static ModuleContext Build(nn.Module root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var first = new Dictionary<nn.Module, ModuleContext>(ReferenceEqualityComparer.Instance);
+        var rootContext = new ModuleContext("", "", root, null, 0);
+        var stack = new Stack<ModuleContext>();
+        stack.Push(rootContext);
+        // Contexts are popped in pre-order, so the first one popped for a module is its first occurrence.
+        while (stack.Count > 0)
+        {
+            var c = stack.Pop();
+            if (first.TryGetValue(c.Module, out var earlier))
+            {
+                c.SharedWith = earlier;
+                continue;
+            }
+            first.Add(c.Module, c);
+            int index = 0;
+            foreach (var (name, child) in c.Module.named_children())
+                c._children.Add(new ModuleContext(c.Path.Length == 0 ? name : $"{c.Path}.{name}", name, child, c, index++));
+            for (int i = c._children.Count - 1; i >= 0; i--) stack.Push(c._children[i]);
+        }
+        return rootContext;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{(Path.Length == 0 ? "(root)" : Path)} ({TypeName})";
+}

@@ -1,0 +1,95 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchInit;
+
+/// <summary>
+/// Walks a TorchSharp model in true pre-order with dotted paths, each module once, and calls a typed hook
+/// for each layer kind. Override the hooks you need; each one defaults to a more general hook, ending in
+/// <see cref="VisitOther"/>, which does nothing. <c>ApplyInit</c> and <c>PlanInit</c> are one visitor on top of it.
+/// </summary>
+/// <remarks>
+/// Dispatch order: a repeated occurrence of a shared module goes to <see cref="VisitShared"/>; then
+/// Linear, ConvTranspose1d/2d/3d, Conv1d/2d/3d, Bilinear (their default is <see cref="VisitWeightLayer"/>),
+/// Embedding, RNN/LSTM/GRU and their cells, normalization layers (BatchNorm, InstanceNorm, LayerNorm,
+/// GroupNorm, LocalResponseNorm), activation modules (<see cref="Activation.Of"/>), and everything else
+/// (containers, custom modules, unknown layers) to <see cref="VisitOther"/>.
+/// </remarks>
+public abstract class ModuleVisitor
+{
+    /// <summary>Visits every module of <paramref name="root"/> (itself included) in pre-order.</summary>
+    public void Visit(nn.Module root) => Visit(ModuleContext.Build(root));
+
+    /// <summary>Visits <paramref name="root"/> and every context below it in pre-order.</summary>
+    public void Visit(ModuleContext root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        foreach (var c in root.PreOrder()) Dispatch(c);
+    }
+
+    private void Dispatch(ModuleContext c)
+    {
+        if (c.IsShared)
+        {
+            VisitShared(c);
+            return;
+        }
+        switch (c.Module)
+        {
+            case Linear m: VisitLinear(c, m); break;
+            case ConvolutionTranspose m: VisitConvTranspose(c, m); break;
+            case Convolution m: VisitConvolution(c, m); break;
+            case Bilinear m: VisitBilinear(c, m); break;
+            case Embedding m: VisitEmbedding(c, m); break;
+            case var m when IsRecurrent(m): VisitRecurrent(c); break;
+            case var m when IsNormalization(m): VisitNormalization(c); break;
+            case var m when Activation.Of(m) is { } a: VisitActivation(c, a); break;
+            default: VisitOther(c); break;
+        }
+    }
+
+    /// <summary>A Linear layer. Default: <see cref="VisitWeightLayer"/>.</summary>
+    protected virtual void VisitLinear(ModuleContext context, Linear layer) => VisitWeightLayer(context);
+
+    /// <summary>A Conv1d, Conv2d or Conv3d layer. Default: <see cref="VisitWeightLayer"/>.</summary>
+    protected virtual void VisitConvolution(ModuleContext context, Convolution layer) => VisitWeightLayer(context);
+
+    /// <summary>A ConvTranspose1d, ConvTranspose2d or ConvTranspose3d layer. Default: <see cref="VisitWeightLayer"/>.</summary>
+    protected virtual void VisitConvTranspose(ModuleContext context, ConvolutionTranspose layer) => VisitWeightLayer(context);
+
+    /// <summary>A Bilinear layer (y = x₁ᵀ W x₂ + b). Default: <see cref="VisitWeightLayer"/>.</summary>
+    protected virtual void VisitBilinear(ModuleContext context, Bilinear layer) => VisitWeightLayer(context);
+
+    /// <summary>
+    /// A layer whose weight feeds an activation: Linear, Conv*, ConvTranspose*, Bilinear (the hooks above
+    /// land here unless overridden). Default: <see cref="VisitOther"/>.
+    /// </summary>
+    protected virtual void VisitWeightLayer(ModuleContext context) => VisitOther(context);
+
+    /// <summary>An Embedding. Default: <see cref="VisitOther"/>.</summary>
+    protected virtual void VisitEmbedding(ModuleContext context, Embedding layer) => VisitOther(context);
+
+    /// <summary>An RNN, LSTM or GRU, or one of their cells (RNNCell, LSTMCell, GRUCell). Default: <see cref="VisitOther"/>.</summary>
+    protected virtual void VisitRecurrent(ModuleContext context) => VisitOther(context);
+
+    /// <summary>A normalization layer: BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm, LocalResponseNorm. Default: <see cref="VisitOther"/>.</summary>
+    protected virtual void VisitNormalization(ModuleContext context) => VisitOther(context);
+
+    /// <summary>An activation module (ReLU, Tanh, PReLU...), as classified by <see cref="Activation.Of"/>. Default: <see cref="VisitOther"/>.</summary>
+    protected virtual void VisitActivation(ModuleContext context, Activation activation) => VisitOther(context);
+
+    /// <summary>Any other module: the root, containers, custom modules, unknown layers. Default: nothing.</summary>
+    protected virtual void VisitOther(ModuleContext context) { }
+
+    /// <summary>A repeated occurrence of a module already visited at <see cref="ModuleContext.SharedWith"/> (its subtree is not walked again). Default: nothing.</summary>
+    protected virtual void VisitShared(ModuleContext context) { }
+
+    /// <summary>Whether <paramref name="module"/> is an RNN, LSTM, GRU or one of their cells.</summary>
+    public static bool IsRecurrent(nn.Module module) => module is RNN or LSTM or GRU or RNNCell or LSTMCell or GRUCell;
+
+    /// <summary>Whether <paramref name="module"/> is a normalization layer (BatchNorm, InstanceNorm, LayerNorm, GroupNorm, LocalResponseNorm).</summary>
+    public static bool IsNormalization(nn.Module module) => module is NormBase or LayerNorm or GroupNorm or LocalResponseNorm;
+
+    /// <summary>Whether <paramref name="module"/> is a layer whose weight feeds an activation: Linear, Conv*, ConvTranspose*, Bilinear.</summary>
+    public static bool IsWeightLayer(nn.Module module) => module is Linear or Convolution or Bilinear;
+}
