@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prereqs.sh
+bash scripts/pack-local.sh   # the demo consumes TorchInit as a package from ./local-feed, as a user would
 dotnet run --project examples/TorchInit.Demo -c Release -- "$@"

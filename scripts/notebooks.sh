@@ -5,7 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prereqs.sh
-dotnet pack src/TorchInit -c Release -nologo -v q
-# NuGet caches a package by id and version: drop the cached TorchInit so the fresh pack is what restores.
-rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/torchinit"
+bash scripts/pack-local.sh
 dotnet run --project tools/NotebookRunner -c Release -- "$@" notebooks/*.ipynb

@@ -7,8 +7,7 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 bash scripts/prereqs.sh
 version=$(sed -n 's:.*<TorchInitVersion>\(.*\)</TorchInitVersion>.*:\1:p' Directory.Build.props)
-dotnet pack src/TorchInit -c Release -nologo -v q
-rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/torchinit"   # NuGet caches by id+version: use the fresh pack
+bash scripts/pack-local.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

@@ -9,6 +9,7 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 else
   echo "test.sh: reference PyTorch not installed; testing against the committed fixtures only (bash scripts/prereqs.sh --with-pytorch installs it)"
 fi
+bash scripts/pack-local.sh   # the examples consume TorchInit as a package from ./local-feed
 dotnet build TorchInit.sln -c Release -warnaserror -nologo -v q
 log=$(mktemp)
 set +e

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Packs TorchInit into ./local-feed (the source NuGet.config names) and drops NuGet's cached copy of that
+# id+version, so the next restore of the examples, notebooks or a fresh project takes this very pack.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet pack src/TorchInit -c Release -nologo -v q
+rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/torchinit"
