@@ -40,14 +40,14 @@ public class AutoStatisticsTests
             {
                 case "normal":
                 {
-                    var (d, pValue) = VisitorStats.KolmogorovSmirnov(values, x => VisitorStats.NormalCdf(x, 0, row.TargetStd));
+                    var (d, pValue) = Stats.KolmogorovSmirnov(values, x => Stats.NormalCdf(x, 0, row.TargetStd));
                     Assert.True(pValue > MinPValue, $"{what}: KS D = {d:F4}, p = {pValue:G3} against N(0, {row.TargetStd:G4}²)");
                     break;
                 }
                 case "uniform":
                 {
                     Assert.True(values.All(v => Math.Abs(v) <= row.Bound * (1 + 1e-6)), $"{what}: a value outside ±{row.Bound}");
-                    var (d, pValue) = VisitorStats.KolmogorovSmirnov(values, x => VisitorStats.UniformCdf(x, -row.Bound, row.Bound));
+                    var (d, pValue) = Stats.KolmogorovSmirnov(values, x => Stats.UniformCdf(x, -row.Bound, row.Bound));
                     Assert.True(pValue > MinPValue, $"{what}: KS D = {d:F4}, p = {pValue:G3} against U(±{row.Bound:G4})");
                     break;
                 }
@@ -80,9 +80,9 @@ public class AutoStatisticsTests
         var layer = nn.Linear(64, 64);
         var row = layer.ApplyInit(InitScheme.HeNormal, new InitOptions { Seed = 1 })["weight"];
         var values = layer.named_parameters().First().parameter.detach().to_type(ScalarType.Float64).flatten().data<double>().ToArray();
-        Assert.True(VisitorStats.KolmogorovSmirnov(values, x => VisitorStats.NormalCdf(x, 0, row.TargetStd)).P > MinPValue);
-        Assert.True(VisitorStats.KolmogorovSmirnov(values, x => VisitorStats.NormalCdf(x, 0, row.TargetStd / Math.Sqrt(2))).P < MinPValue);
+        Assert.True(Stats.KolmogorovSmirnov(values, x => Stats.NormalCdf(x, 0, row.TargetStd)).P > MinPValue);
+        Assert.True(Stats.KolmogorovSmirnov(values, x => Stats.NormalCdf(x, 0, row.TargetStd / Math.Sqrt(2))).P < MinPValue);
         double b = Math.Sqrt(3) * row.TargetStd;
-        Assert.True(VisitorStats.KolmogorovSmirnov(values, x => VisitorStats.UniformCdf(x, -b, b)).P < MinPValue);
+        Assert.True(Stats.KolmogorovSmirnov(values, x => Stats.UniformCdf(x, -b, b)).P < MinPValue);
     }
 }
