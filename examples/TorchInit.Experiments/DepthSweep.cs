@@ -29,6 +29,31 @@ public sealed record DepthSweepConfig(
     /// <summary>The schemes, defaults filled in.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string[] SchemeList => Schemes ?? DefaultSchemes;
+
+    /// <summary>Checks sizes, names and dtype.</summary>
+    /// <exception cref="ArgumentException">A size is not positive, or a name is unknown.</exception>
+    public void Validate()
+    {
+        Check.Positive(Depth, "--depth"); Check.Positive(Width, "--width"); Check.Positive(Classes, "classes");
+        Check.Positive(Batch, "--batch"); Check.Positive(Steps, "--steps"); Check.PositiveFinite(Lr, "--lr");
+        if (Classes > Width) throw new ArgumentException($"classes ({Classes}) must not exceed --width ({Width}).");
+        foreach (var a in ActivationList) Models.ParseActivation(a);
+        foreach (var s in SchemeList) ExperimentScheme.Parse(s);
+        Dtypes.Parse(Dtype);
+    }
+}
+
+internal static class Check
+{
+    public static void Positive(long v, string name)
+    {
+        if (v <= 0) throw new ArgumentException($"{name} must be positive, got {v}.");
+    }
+
+    public static void PositiveFinite(double v, string name)
+    {
+        if (!double.IsFinite(v) || v <= 0) throw new ArgumentException($"{name} must be a positive number, got {v}.");
+    }
 }
 
 /// <summary>
@@ -42,6 +67,7 @@ public static class DepthSweep
     /// <summary>Runs the sweep; <paramref name="onStep"/> gets (run name, steps done, steps) after each step.</summary>
     public static TwinDocument Run(DepthSweepConfig config, Device device, Action<string, int, int>? onStep = null)
     {
+        config.Validate();
         var runs = new List<TwinRun>();
         foreach (var activationName in config.ActivationList)
         foreach (var schemeName in config.SchemeList)

@@ -20,6 +20,16 @@ public sealed record He2015Config(
     /// <summary>The schemes, defaults (glorot-normal, he) filled in.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string[] SchemeList => Schemes ?? ["glorot-normal", "he"];
+
+    /// <summary>Checks sizes, names and dtype.</summary>
+    /// <exception cref="ArgumentException">A size is not positive, or a name is unknown.</exception>
+    public void Validate()
+    {
+        Check.Positive(Depth, "--depth"); Check.Positive(Width, "--width"); Check.Positive(Classes, "classes");
+        Check.Positive(Batch, "--batch"); Check.Positive(Steps, "--steps"); Check.PositiveFinite(Lr, "--lr");
+        foreach (var s in SchemeList) ExperimentScheme.Parse(s);
+        Dtypes.Parse(Dtype);
+    }
 }
 
 /// <summary>
@@ -32,6 +42,7 @@ public static class He2015
     /// <summary>Runs every scheme; <paramref name="onStep"/> gets (run name, steps done, steps) after each step.</summary>
     public static TwinDocument Run(He2015Config config, Device device, Action<string, int, int>? onStep = null)
     {
+        config.Validate();
         var runs = new List<TwinRun>();
         foreach (var schemeName in config.SchemeList)
         {

@@ -27,6 +27,20 @@ public sealed record MnistConfig(
     /// <summary>The schemes, defaults (normal-0.01, glorot, he, torch-default) filled in.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string[] SchemeList => Schemes ?? ["normal-0.01", "glorot", "he", "torch-default"];
+
+    /// <summary>Checks sizes, names and dtype.</summary>
+    /// <exception cref="ArgumentException">A size is not positive, or a name is unknown.</exception>
+    public void Validate()
+    {
+        Check.Positive(Epochs, "--epochs"); Check.Positive(Batch, "--batch"); Check.PositiveFinite(Lr, "--lr");
+        Check.Positive(Train, "--train"); Check.Positive(Test, "--test");
+        if (MaxSteps is int m) Check.Positive(m, "--max-steps");
+        if (Train + Test > MnistCache.Count) throw new ArgumentException($"--train ({Train}) + --test ({Test}) exceed the {MnistCache.Count} digits.");
+        Experiments.Models.ParseActivation(Activation);
+        foreach (var s in ModelList) if (s is not ("mlp" or "cnn")) throw new ArgumentException($"Unknown model '{s}'. Known: mlp, cnn.");
+        foreach (var s in SchemeList) ExperimentScheme.Parse(s);
+        Dtypes.Parse(Dtype);
+    }
 }
 
 /// <summary>
@@ -54,6 +68,7 @@ public static class MnistTraining
     /// <summary>Runs every model × scheme on <paramref name="data"/>; <paramref name="onStep"/> gets (run, steps done, steps).</summary>
     public static TwinDocument Run(MnistConfig config, IDataView data, Device device, Action<string, int, int>? onStep = null)
     {
+        config.Validate();
         if (config.Train + config.Test > (data.GetRowCount() ?? 0))
             throw new ArgumentException($"train ({config.Train}) + test ({config.Test}) exceed the {data.GetRowCount()} digits.");
         var activation = Models.ParseActivation(config.Activation);

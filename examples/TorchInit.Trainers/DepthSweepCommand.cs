@@ -24,7 +24,7 @@ internal static class DepthSweepCommand
         command.SetAction(p => Program.Guard(() =>
         {
             var config = new DepthSweepConfig(p.GetValue(depth), p.GetValue(width), d.Classes, p.GetValue(batch), p.GetValue(steps), p.GetValue(lr),
-                p.GetValue(common.Seed), CommonOptions.List(p.GetValue(activations)!), CommonOptions.List(p.GetValue(schemes)!));
+                p.GetValue(common.Seed), CommonOptions.List(p.GetValue(activations)!), CommonOptions.List(p.GetValue(schemes)!), p.GetValue(common.Dtype)!);
             return Run(config, p.GetValue(common.Device)!, p.GetValue(common.Out)!);
         }));
         return command;
@@ -33,8 +33,7 @@ internal static class DepthSweepCommand
     public static int Run(DepthSweepConfig config, string deviceName, string outDir)
     {
         var device = Devices.Select(deviceName);
-        foreach (var s in config.SchemeList) ExperimentScheme.Parse(s);
-        foreach (var a in config.ActivationList) Models.ParseActivation(a);
+        config.Validate();
         int total = config.ActivationList.Length * config.SchemeList.Length * config.Steps;
         Ui.Info($"depth sweep: {config.Depth} hidden layers of {config.Width}, batch {config.Batch}, {config.Steps} SGD steps (lr {config.Lr}), seed {config.Seed}, {device}");
         var start = DateTime.UtcNow;

@@ -19,7 +19,7 @@ internal static class He2015Command
         common.AddTo(command);
         foreach (var o in new Option[] { depth, width, batch, steps, lr }) command.Options.Add(o);
         command.SetAction(p => Program.Guard(() => Run(
-            new He2015Config(p.GetValue(depth), p.GetValue(width), d.Classes, p.GetValue(batch), p.GetValue(steps), p.GetValue(lr), p.GetValue(common.Seed)),
+            new He2015Config(p.GetValue(depth), p.GetValue(width), d.Classes, p.GetValue(batch), p.GetValue(steps), p.GetValue(lr), p.GetValue(common.Seed), Dtype: p.GetValue(common.Dtype)!),
             p.GetValue(common.Device)!, p.GetValue(common.Out)!)));
         return command;
     }
@@ -27,6 +27,7 @@ internal static class He2015Command
     public static int Run(He2015Config config, string deviceName, string outDir)
     {
         var device = Devices.Select(deviceName);
+        config.Validate();
         Ui.Info($"he2015: {config.Depth} hidden ReLU layers of {config.Width}, batch {config.Batch}, {config.Steps} SGD steps (lr {config.Lr}), seed {config.Seed}, {device}");
         var start = DateTime.UtcNow;
         var doc = Ui.WithProgress("he2015", config.SchemeList.Length * config.Steps, progress => He2015.Run(config, device, progress));

@@ -28,7 +28,7 @@ internal static class MnistCommand
         foreach (var o in new Option[] { epochs, batch, lr, train, test, maxSteps, activation, models, schemes, data }) command.Options.Add(o);
         command.SetAction(p => Program.Guard(() => Run(
             new MnistConfig(p.GetValue(epochs), p.GetValue(batch), p.GetValue(lr), p.GetValue(common.Seed), p.GetValue(train), p.GetValue(test),
-                p.GetValue(maxSteps), p.GetValue(activation)!, CommonOptions.List(p.GetValue(models)!), CommonOptions.List(p.GetValue(schemes)!)),
+                p.GetValue(maxSteps), p.GetValue(activation)!, CommonOptions.List(p.GetValue(models)!), CommonOptions.List(p.GetValue(schemes)!), p.GetValue(common.Dtype)!),
             p.GetValue(data)!, p.GetValue(common.Device)!, p.GetValue(common.Out)!)));
         return command;
     }
@@ -36,7 +36,7 @@ internal static class MnistCommand
     public static int Run(MnistConfig config, string dataDir, string deviceName, string outDir)
     {
         var device = Devices.Select(deviceName);
-        foreach (var s in config.SchemeList) ExperimentScheme.Parse(s);
+        config.Validate();
         var cache = MnistCache.Ensure(dataDir, Ui.Info);
         var view = MnistCache.Load(cache);
         int perRun = MnistTraining.StepsPerRun(config);
