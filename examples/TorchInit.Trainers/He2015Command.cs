@@ -1,0 +1,65 @@
+using System.CommandLine;
+using TorchInit.Experiments;
+
+namespace TorchInit.Trainers;
+
+/// <summary>he2015: He et al. (2015) Fig. 3 at small scale, Xavier vs He on a 30-layer plain ReLU network.</summary>
+internal static class He2015Command
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var d = new He2015Config();
+        var depth = CommonOptions.Int("--depth", d.Depth, "Hidden ReLU layers.");
+        var width = CommonOptions.Int("--width", d.Width, "Units per hidden layer (and input dimension).");
+        var batch = CommonOptions.Int("--batch", d.Batch, "Rows per batch.");
+        var steps = CommonOptions.Int("--steps", d.Steps, "SGD steps per scheme.");
+        var lr = CommonOptions.Double("--lr", d.Lr, "SGD learning rate.");
+        var command = new Command("he2015", "A plain 30-layer ReLU MLP trained from Xavier (std √(1/n)) and from He (std √(2/n)) initialization (He et al. 2015, Fig. 3).");
+        common.AddTo(command);
+        foreach (var o in new Option[] { depth, width, batch, steps, lr }) command.Options.Add(o);
+        command.SetAction(p => Program.Guard(() => Run(
+            new He2015Config(p.GetValue(depth), p.GetValue(width), d.Classes, p.GetValue(batch), p.GetValue(steps), p.GetValue(lr), p.GetValue(common.Seed), Dtype: p.GetValue(common.Dtype)!),
+            p.GetValue(common.Device)!, p.GetValue(common.Out)!)));
+        return command;
+    }
+
+    public static int Run(He2015Config config, string deviceName, string outDir)
+    {
+        var device = Devices.Select(deviceName);
+        config.Validate();
+        Ui.Info($"he2015: {config.Depth} hidden ReLU layers of {config.Width}, batch {config.Batch}, {config.Steps} SGD steps (lr {config.Lr}), seed {config.Seed}, {device}");
+        var start = DateTime.UtcNow;
+        var doc = Ui.WithProgress("he2015", config.SchemeList.Length * config.Steps, progress => He2015.Run(config, device, progress));
+        var elapsed = DateTime.UtcNow - start;
+        Directory.CreateDirectory(outDir);
+        doc.Save(Path.Combine(outDir, "he2015.json"));
+
+        string[] header = ["init", "act std L1", $"act std L{config.Depth}", "∂L/∂h std L1", "loss step 0", $"mean loss, last 10 of {config.Steps} steps"];
+        var rows = doc.Runs.Select(r =>
+        {
+            var acts = DepthSweepCommand.ActivationRows(r, "relu");
+            return new[] { r.Name, Ui.Sci(acts[0].Std), Ui.Sci(acts[^1].Std), Ui.Sci(acts[0].GradOutStd), Ui.Loss(r.Losses[0]), Ui.Loss(He2015.FinalLoss(r.Losses)) };
+        }).ToList();
+        string ratio = "";
+        if (doc.Runs.Count == 2)
+        {
+            double a = He2015.FinalLoss(doc.Runs[0].Losses), b = He2015.FinalLoss(doc.Runs[1].Losses);
+            ratio = $"loss ratio {doc.Runs[0].Name} / {doc.Runs[1].Name} after {config.Steps} steps: {a / b:F2}";
+        }
+        Ui.Table($"He et al. 2015 at small scale ({config.Depth} × {config.Width}, seed {config.Seed})", header, rows);
+        if (ratio.Length > 0) Ui.Good(ratio);
+        File.WriteAllText(Path.Combine(outDir, "he2015.md"), Ui.Markdown(header, rows) + (ratio.Length > 0 ? "\n" + ratio + "\n" : ""));
+
+        var plots = new[]
+        {
+            Plots.Lines(Path.Combine(outDir, "he2015-loss.png"), $"{config.Depth}-layer plain ReLU MLP: training loss", "SGD step", "cross-entropy (moving average of 10)",
+                doc.Runs.Select(r => (r.Name, Plots.OneTo(r.Losses.Count), Plots.Smooth(r.Losses, 10))), logY: false),
+            Plots.Lines(Path.Combine(outDir, "he2015-activation-std.png"), "std of ReLU outputs per layer at init", "hidden layer", "std of activation",
+                doc.Runs.Select(r => { var a = DepthSweepCommand.ActivationRows(r, "relu"); return (r.Name, Plots.OneTo(a.Count), a.Select(l => l.Std).ToArray()); }), logY: true, integerX: true),
+        };
+        Ui.Info($"{doc.Runs.Count} runs in {elapsed.TotalSeconds:F0} s; wrote {Path.Combine(outDir, "he2015.json")}, he2015.md and plots:");
+        foreach (var p in plots) Ui.Info("  " + p);
+        return 0;
+    }
+}

