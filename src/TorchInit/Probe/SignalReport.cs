@@ -87,26 +87,35 @@ public sealed class SignalReport : IDataView
         return sb.ToString();
     }
 
-    /// <summary>The report as an aligned text table (NaN shown as blank), followed by the loss.</summary>
-    public override string ToString()
+    private static readonly string[] Header = ["#", "module", "layer", "shape", "mean", "std", "saturated", "dead", "grad std (out)", "grad std (W)"];
+    private static readonly bool[] RightAligned = [true, false, false, false, true, true, true, true, true, true];
+
+    private List<string[]> Cells()
     {
         static string Sci(double v) => double.IsNaN(v) ? "" : v.ToString("0.000e+00", CultureInfo.InvariantCulture);
         static string Pct(double v) => double.IsNaN(v) ? "" : (100 * v).ToString("0.0", CultureInfo.InvariantCulture) + "%";
-        string[] header = ["#", "module", "layer", "shape", "mean", "std", "saturated", "dead", "grad std (out)", "grad std (W)"];
-        bool[] right = [true, false, false, false, true, true, true, true, true, true];
-        var table = Rows.Select(r => new[]
+        return Rows.Select(r => new[]
         {
             r.Index.ToString(CultureInfo.InvariantCulture), r.Path.Length == 0 ? "(root)" : r.Path, r.LayerType, r.ShapeText,
             Sci(r.ActivationMean), Sci(r.ActivationStd), Pct(r.SaturatedFraction), Pct(r.DeadFraction), Sci(r.OutputGradStd), Sci(r.WeightGradStd),
         }).ToList();
-        var widths = header.Select((h, i) => Math.Max(h.Length, table.Count == 0 ? 0 : table.Max(row => row[i].Length))).ToArray();
+    }
+
+    /// <summary>The report as an aligned text table (NaN shown as blank), followed by the loss.</summary>
+    public override string ToString()
+    {
         var sb = new StringBuilder();
-        void Line(string[] cells) =>
-            sb.AppendLine(string.Join("  ", cells.Select((c, i) => right[i] ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd());
-        Line(header);
-        Line(widths.Select(w => new string('-', w)).ToArray());
-        foreach (var row in table) Line(row);
+        TextTable.AppendText(sb, Header, RightAligned, Cells());
         sb.AppendLine(CultureInfo.InvariantCulture, $"loss {Loss:R}");
+        return sb.ToString();
+    }
+
+    /// <summary>The report as an HTML table followed by the loss (for notebooks: <c>display(HTML(report.ToHtml()))</c>).</summary>
+    public string ToHtml()
+    {
+        var sb = new StringBuilder();
+        TextTable.AppendHtml(sb, "torchinit-signal", Header, RightAligned, Cells());
+        sb.Append(CultureInfo.InvariantCulture, $"<p>loss {Loss:R}</p>\n");
         return sb.ToString();
     }
 
