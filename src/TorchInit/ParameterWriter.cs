@@ -13,6 +13,7 @@ internal sealed class ParameterWriter : IDisposable
     private readonly InitOptions _options;
     private readonly Generator? _generator;
     private readonly bool _ownsGenerator;
+    private readonly Fast.Sampler _sampler;
     private readonly Dictionary<IntPtr, string> _written = new();
     private readonly Dictionary<Tensor, string> _writtenObjects = new(ReferenceEqualityComparer.Instance);
 
@@ -29,6 +30,7 @@ internal sealed class ParameterWriter : IDisposable
         {
             _generator = _options.Generator;
         }
+        _sampler = new Fast.Sampler(_generator, _options.Mode, _options.Seed, _options.MeasureRealized, _options.MaxDegreeOfParallelism);
     }
 
     public InitOptions Options => _options;
@@ -47,24 +49,25 @@ internal sealed class ParameterWriter : IDisposable
         Fans? f = scheme.Kind == InitKind.VarianceScaling || weight.dim() >= 2 ? fans() : null;
         double gain = double.NaN, std, bound;
         string distribution;
+        Fast.Moments? drawn = null;
         switch (scheme.Kind)
         {
             case InitKind.VarianceScaling:
                 gain = _options.Gain ?? scheme.Gain;
                 std = VarianceScaling.Std(gain, scheme.Scale, scheme.Mode, f!.Value);
-                bound = VarianceScaling.Draw(weight, scheme.Distribution, std, _generator);
+                bound = VarianceScaling.Draw(weight, scheme.Distribution, std, _sampler, out drawn);
                 distribution = DistributionText(scheme.Distribution);
                 break;
             case InitKind.Normal:
                 std = scheme.Std;
                 bound = double.PositiveInfinity;
-                Sampling.Normal(weight, scheme.Mean, scheme.Std, _generator);
+                drawn = _sampler.Normal(weight, scheme.Mean, scheme.Std);
                 distribution = "normal";
                 break;
             case InitKind.Uniform:
                 std = (scheme.High - scheme.Low) / Math.Sqrt(12.0);
                 bound = (scheme.High - scheme.Low) / 2;
-                Sampling.Uniform(weight, scheme.Low, scheme.High, _generator);
+                drawn = _sampler.Uniform(weight, scheme.Low, scheme.High);
                 distribution = "uniform";
                 break;
             case InitKind.Constant:
@@ -76,7 +79,7 @@ internal sealed class ParameterWriter : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(scheme), scheme.Kind, "unknown scheme kind");
         }
         MarkWritten(weight, qualified);
-        var (mean, realized) = Measure(weight);
+        var (mean, realized) = Measure(weight, drawn);
         return new InitReportRow(path, layerType, name, weight.shape, f?.FanIn, f?.FanOut, f is null ? null : _options.FanConvention,
             scheme.Name, distribution, gain, std, bound, mean, realized, InitAction.Initialized, "");
     }
@@ -88,6 +91,7 @@ internal sealed class ParameterWriter : IDisposable
             return Row(path, layerType, name, bias, "keep", InitAction.Kept, "bias policy Keep");
         if (Guard(path, layerType, name, bias, policy.ToString()) is { } skipped) return skipped;
         InitReportRow row;
+        Fast.Moments? drawn = null;
         if (policy == BiasPolicy.Zeros)
         {
             Sampling.Fill(bias, 0.0);
@@ -100,12 +104,12 @@ internal sealed class ParameterWriter : IDisposable
                 return Row(path, layerType, name, bias, "TorchDefault", InitAction.Warning, "no weight to take fan_in from; left unchanged");
             var f = weightFans();
             double bound = f.FanIn > 0 ? 1 / Math.Sqrt(f.FanIn) : 0;
-            Sampling.Uniform(bias, -bound, bound, _generator);
+            drawn = _sampler.Uniform(bias, -bound, bound);
             row = new InitReportRow(path, layerType, name, bias.shape, f.FanIn, f.FanOut, _options.FanConvention, "TorchDefault",
                 "uniform", double.NaN, bound / Math.Sqrt(3.0), bound, double.NaN, double.NaN, InitAction.Initialized, "");
         }
         MarkWritten(bias, Qualified(path, name));
-        var (mean, std) = Measure(bias);
+        var (mean, std) = Measure(bias, drawn);
         return row with { RealizedMean = mean, RealizedStd = std };
     }
 
@@ -129,9 +133,10 @@ internal sealed class ParameterWriter : IDisposable
         return null;
     }
 
-    private (double Mean, double Std) Measure(Tensor p)
+    private (double Mean, double Std) Measure(Tensor p, Fast.Moments? drawn)
     {
         if (!_options.MeasureRealized) return (double.NaN, double.NaN);
+        if (drawn is { } m) return (m.Mean, m.Std); // fast mode: summed during the fill
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         return (p.mean().to_type(ScalarType.Float64).item<double>(), p.std().to_type(ScalarType.Float64).item<double>());
