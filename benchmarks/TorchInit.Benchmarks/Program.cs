@@ -1,0 +1,228 @@
+// TorchInit benchmark harness: see BENCHMARKS.md. Prints a table and, with --json FILE, appends one JSON object per
+// case (the format scripts/bench_pytorch.py writes too, so scripts/bench.sh can print ratios).
+//
+//   dotnet run -c Release --project benchmarks/TorchInit.Benchmarks -- [--sizes 10M,100M,1B] [--reps 5]
+//       [--threads N] [--cases fill,libtorch,exact,fast,build] [--dists normal,uniform,trunc] [--json FILE]
+//
+// Every case is timed in-process, median of --reps runs after one warm-up on a 1M-parameter model. Throughput is
+// parameters (weights and biases) per second. Peak memory is the process's VmHWM during the case minus its VmRSS
+// before it (the high-water mark is reset through /proc/self/clear_refs before each case).
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using TorchInit;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var opts = Options.Parse(args);
+TorchRuntime.EnsureLoaded();
+Console.WriteLine($"# TorchInit benchmarks: {Environment.ProcessorCount} cores, threads {opts.Threads}, reps {opts.Reps}, " +
+                  $"torch threads {torch.get_num_threads()}, {Environment.Version}, AVX-512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+
+// Warm-up: JIT every path once on a small model.
+{
+    var warm = Options.Parse(["--sizes", "1M", "--reps", "1", "--cases", opts.CasesText, "--dists", opts.DistsText, "--threads", opts.Threads.ToString()]);
+    Bench.Run(warm, quiet: true);
+}
+Bench.Run(opts, quiet: false);
+
+internal sealed record Options(string[] Sizes, int Reps, int Threads, HashSet<string> Cases, string[] Dists, string? Json)
+{
+    public string CasesText => string.Join(",", Cases);
+    public string DistsText => string.Join(",", Dists);
+
+    public static Options Parse(string[] args)
+    {
+        string[] sizes = ["10M", "100M"];
+        int reps = 5, threads = Environment.ProcessorCount;
+        var cases = new HashSet<string> { "fill", "libtorch", "exact", "fast", "build" };
+        string[] dists = ["normal", "uniform", "trunc"];
+        string? json = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--sizes": sizes = Next().Split(','); break;
+                case "--reps": reps = int.Parse(Next()); break;
+                case "--threads": threads = int.Parse(Next()); break;
+                case "--cases": cases = Next().Split(',').ToHashSet(); break;
+                case "--dists": dists = Next().Split(','); break;
+                case "--json": json = Next(); break;
+                case "-h" or "--help":
+                    Console.WriteLine("options: --sizes 10M,100M,1B  --reps N  --threads N  --cases fill,libtorch,exact,fast,build  --dists normal,uniform,trunc  --json FILE");
+                    Environment.Exit(0);
+                    break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        return new Options(sizes, reps, threads, cases, dists, json);
+    }
+}
+
+internal static class Bench
+{
+    /// <summary>The benchmark models: L square Linear layers of width d (the same shapes in bench_pytorch.py).</summary>
+    public static (int Layers, int Width) Shape(string size) => size switch
+    {
+        "1M" => (4, 500),
+        "10M" => (10, 1000),
+        "100M" => (25, 2000),
+        "1B" => (16, 8000),
+        _ => throw new ArgumentException($"unknown size {size} (1M, 10M, 100M, 1B)"),
+    };
+
+    public static Sequential Model(string size, Device? device = null)
+    {
+        var (layers, width) = Shape(size);
+        return nn.Sequential(Enumerable.Range(0, layers).Select(i => ($"l{i}", (nn.Module<Tensor, Tensor>)nn.Linear(width, width, device: device))).ToArray());
+    }
+
+    private static readonly Dictionary<string, InitScheme> Schemes = new()
+    {
+        ["normal"] = InitScheme.HeNormal,          // kaiming_normal_(nonlinearity='relu')
+        ["uniform"] = InitScheme.GlorotUniform,    // xavier_uniform_
+        ["trunc"] = InitScheme.HeTruncatedNormal,  // trunc_normal_(std=σ', a=−2σ', b=2σ'), σ' = √2/√fan_in / 0.8796…
+    };
+
+    public static void Run(Options o, bool quiet)
+    {
+        foreach (var size in o.Sizes)
+        {
+            var (layers, width) = Shape(size);
+            long elements = (long)layers * width * (width + 1);
+            if (!quiet) Console.WriteLine($"\n## {size}: {layers} × Linear({width}, {width}), {elements:N0} parameters, {elements * 4 / 1e9:F2} GB float32");
+
+            if (o.Cases.Contains("build"))
+                Construction(o, size, elements, quiet);
+
+            // One model for the fill cases, built without default init (its values do not matter).
+            using var model = Build.WithoutDefaultInit(() => Model(size), InitScheme.Zeros);
+            var ps = model.parameters().ToList();
+            using var gen = new Generator(1);
+
+            if (o.Cases.Contains("fill"))
+                Case(o, size, elements, "fill", quiet, () => { using var _ = no_grad(); foreach (var p in ps) p.fill_(0.5); });
+
+            foreach (var dist in o.Dists)
+            {
+                var scheme = Schemes[dist];
+                if (o.Cases.Contains("libtorch"))
+                    Case(o, size, elements, $"libtorch.{dist}", quiet, () => LibTorchDirect(ps, dist, gen));
+                if (o.Cases.Contains("exact"))
+                {
+                    Case(o, size, elements, $"exact.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1 }));
+                    Case(o, size, elements, $"exact+stats.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1, MeasureRealized = true }));
+                }
+                if (o.Cases.Contains("fast"))
+                {
+                    Case(o, size, elements, $"fast.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads }));
+                    Case(o, size, elements, $"fast+stats.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads, MeasureRealized = true }));
+                    if (o.Threads > 1)
+                        Case(o, size, elements, $"fast1.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = 1 }));
+                }
+            }
+            foreach (var p in ps) p.Dispose();
+        }
+    }
+
+    /// <summary>What ApplyInit does, written directly against libtorch through TorchSharp: the same calls PyTorch's torch.nn.init makes.</summary>
+    private static void LibTorchDirect(List<Parameter> ps, string dist, Generator gen)
+    {
+        using var _ = no_grad();
+        foreach (var p in ps)
+        {
+            if (p.dim() < 2) { p.zero_(); continue; }
+            long fanIn = p.shape[1], fanOut = p.shape[0];
+            switch (dist)
+            {
+                case "normal": p.normal_(0, Math.Sqrt(2.0) / Math.Sqrt(fanIn), gen); break;
+                case "uniform": double b = Math.Sqrt(6.0 / (fanIn + fanOut)); p.uniform_(-b, b, gen); break;
+                default:
+                    // PyTorch's trunc_normal_(std=s, a=−2s, b=2s): U(2Φ(−2)−1, 2Φ(2)−1) → erfinv → ×s√2 → +0 → clamp.
+                    double s = Math.Sqrt(2.0) / Math.Sqrt(fanIn) / 0.87962566103423978;
+                    double u = 0.9544997361036416; // 2Φ(2) − 1 = erf(√2)
+                    p.uniform_(-u, u, gen); p.erfinv_(); p.mul_(s * Math.Sqrt(2.0)); p.add_(0.0); p.clamp_(-2 * s, 2 * s);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Construction: TorchSharp's constructors (default init) vs Build.WithoutDefaultInit, each followed by ApplyInit.</summary>
+    private static void Construction(Options o, string size, long elements, bool quiet)
+    {
+        var scheme = Schemes["normal"];
+        Case(o, size, elements, "construct", quiet, () => Model(size).Dispose());
+        Case(o, size, elements, "construct+init.exact.normal", quiet, () =>
+        {
+            using var m = Model(size);
+            m.ApplyInit(scheme, new InitOptions { Seed = 1 });
+        });
+        Case(o, size, elements, "build.exact.normal", quiet, () => Build.WithoutDefaultInit(() => Model(size), scheme, new InitOptions { Seed = 1 }).Dispose());
+        Case(o, size, elements, "construct+init.fast.normal", quiet, () =>
+        {
+            using var m = Model(size);
+            m.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads });
+        });
+        Case(o, size, elements, "build.fast.normal", quiet, () =>
+            Build.WithoutDefaultInit(() => Model(size), scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads }).Dispose());
+    }
+
+    private static void Case(Options o, string size, long elements, string name, bool quiet, Action run)
+    {
+        var times = new List<double>();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Memory.ResetPeak();
+        long before = Memory.Rss();
+        for (int r = 0; r < o.Reps; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            run();
+            times.Add(sw.Elapsed.TotalSeconds);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        long peak = Memory.Peak();
+        times.Sort();
+        double median = times[times.Count / 2];
+        double rate = elements / median / 1e6;
+        if (quiet) return;
+        Console.WriteLine($"{name,-30} {rate,10:F0} M/s   median {median,8:F3} s   min {times[0],8:F3} s   peak +{(peak - before) / 1048576.0,8:F1} MiB (RSS before {before / 1048576.0:F0} MiB)");
+        if (o.Json is { } path)
+        {
+            var line = JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["impl"] = "torchsharp", ["size"] = size, ["case"] = name, ["elements"] = elements,
+                ["median_s"] = median, ["min_s"] = times[0], ["melem_per_s"] = rate,
+                ["peak_delta_mib"] = (peak - before) / 1048576.0, ["rss_before_mib"] = before / 1048576.0,
+                ["threads"] = o.Threads, ["reps"] = o.Reps,
+                ["loadavg"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "",
+            });
+            File.AppendAllText(path, line + "\n");
+        }
+    }
+}
+
+/// <summary>Resident memory from /proc (Linux): current (VmRSS), peak (VmHWM), and a reset of the peak.</summary>
+internal static class Memory
+{
+    public static void ResetPeak()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public static long Rss() => Read("VmRSS:");
+    public static long Peak() => Read("VmHWM:");
+
+    private static long Read(string key)
+    {
+        if (!File.Exists("/proc/self/status")) return 0;
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith(key, StringComparison.Ordinal))
+                return long.Parse(line[key.Length..].Trim().Split(' ')[0]) * 1024;
+        return 0;
+    }
+}
