@@ -246,6 +246,27 @@ public unsafe class FastKernelTests
         Assert.Equal(n, ma.Value.Count);
     }
 
+    [Theory]
+    [MemberData(nameof(Draws))]
+    public void Large_tensors_streamed_past_the_cache_get_the_same_values(int distribution, bool wide)
+    {
+        var dist = (FastDistribution)distribution;
+        using var scope = NewDisposeScope();
+        var d = Draw(dist);
+        int size = wide ? 8 : 4;
+        long n = FastFill.StreamingBytes / size + 4321;            // streamed (non-temporal stores)
+        var big = empty([n], wide ? ScalarType.Float64 : ScalarType.Float32);
+        var m = FastFill.Fill(big, d, 2, stats: true);
+        var small = Stats.Values(Fill(300_000, d, wide, dop: 1)); // cached stores
+        var head = Stats.Values(big.narrow(0, 0, 300_000));
+        Assert.Equal(small, head);
+        var tail = Stats.Values(big.narrow(0, n - 5000, 5000));
+        var again = Stats.Values(Fill(n, d, wide, dop: 1).narrow(0, n - 5000, 5000));
+        Assert.Equal(again, tail);
+        var xs = Stats.Values(big);
+        Assert.True(Stats.Close(Stats.Std(xs), m!.Value.Std, 1e-6));
+    }
+
     [Fact]
     public void Truncation_beyond_the_central_range_is_refused()
     {

@@ -65,7 +65,7 @@ internal static unsafe class Kernels
     /// element order, stage two transforms them into the distribution. Two separate methods keep each
     /// within the JIT's inlining budget; the buffer stays in L1.
     /// </summary>
-    public static void FillF32<TV>(float* dst, long g0, long g1, in FastDraw d) where TV : struct, ISimd<TV>
+    public static void FillF32<TV>(float* dst, long g0, long g1, in FastDraw d, bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
     {
         uint* keys = stackalloc uint[20];
         Philox.Schedule(d.Key0, d.Key1, keys);
@@ -78,14 +78,14 @@ internal static unsafe class Kernels
             switch (d.Distribution)
             {
                 case FastDistribution.Uniform:
-                    UniformF32<TV>(p, words, n * GroupF32, (float)((d.A + d.B) / 2), (float)((d.B - d.A) / 2) * TwoPow24Inv);
+                    UniformF32<TV>(p, words, n * GroupF32, (float)((d.A + d.B) / 2), (float)((d.B - d.A) / 2) * TwoPow24Inv, stream, stats, ref sums);
                     break;
                 case FastDistribution.Normal:
-                    NormalF32<TV>(p, words, n, (float)d.A, (float)d.B);
+                    NormalF32<TV>(p, words, n, (float)d.A, (float)d.B, stream, stats, ref sums);
                     break;
                 case FastDistribution.TruncatedNormal:
                     TruncatedNormalF32<TV>(p, words, n * GroupF32, (float)d.A, (float)(d.B * SqrtTwo),
-                        (float)Sampling.Erf(d.K / SqrtTwo) * TwoPow24Inv, (float)(d.A - d.K * d.B), (float)(d.A + d.K * d.B));
+                        (float)Sampling.Erf(d.K / SqrtTwo) * TwoPow24Inv, (float)(d.A - d.K * d.B), (float)(d.A + d.K * d.B), stream, stats, ref sums);
                     break;
                 default: throw new ArgumentOutOfRangeException(nameof(d));
             }
@@ -101,11 +101,32 @@ internal static unsafe class Kernels
         TV.CvtI32ToF32(TV.Or(TV.Sar32(w, 7), TV.U32(1)));   // odd m in (−2²⁴, 2²⁴), exact in float
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void UniformF32<TV>(float* dst, uint* w, long count, float midF, float scaleF) where TV : struct, ISimd<TV>
+    private static void UniformF32<TV>(float* dst, uint* w, long count, float midF, float scaleF, bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
     {
-        TV mid = TV.F32(midF), scale = TV.F32(scaleF);
+        TV mid = TV.F32(midF), scale = TV.F32(scaleF), s1 = TV.Zero, s2 = TV.Zero;
         for (long i = 0; i < count; i += TV.Lanes)
-            TV.Store(dst + i, TV.FmaF(CenteredF(TV.Load(w + i)), scale, mid));
+            Put(dst + i, TV.FmaF(CenteredF(TV.Load(w + i)), scale, mid), stream, stats, mid, ref s1, ref s2);
+        if (stats) Add(s1, s2, ref sums);
+    }
+
+    /// <summary>Stores x (streaming or not) and, when asked, adds x − center and its square to the lane sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put<TV>(float* p, TV x, bool stream, bool stats, TV center, ref TV s1, ref TV s2) where TV : struct, ISimd<TV>
+    {
+        if (stream) TV.StoreStream(p, x); else TV.Store(p, x);
+        if (stats)
+        {
+            TV dev = TV.SubF(x, center);
+            s1 = TV.AddF(s1, dev);
+            s2 = TV.FmaF(dev, dev, s2);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add<TV>(TV s1, TV s2, ref Sums sums) where TV : struct, ISimd<TV>
+    {
+        sums.S1 += TV.SumF(s1);
+        sums.S2 += TV.SumF(s2);
     }
 
     /// <summary>Box–Muller on two words: (R cos θ, R sin θ), θ = 2π·wb/2³², R = √(−2 ln u₁), u₁ = (wa ≫ 8 + 1)·2⁻²⁴.</summary>
@@ -131,53 +152,39 @@ internal static unsafe class Kernels
 
     /// <summary>Box–Muller pairs slot j = 0 with 1 and 2 with 3 of every group: elements e and e + 16.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void NormalF32<TV>(float* dst, uint* w, long groups, float meanF, float stdF) where TV : struct, ISimd<TV>
+    private static void NormalF32<TV>(float* dst, uint* w, long groups, float meanF, float stdF, bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
     {
-        TV mean = TV.F32(meanF), std = TV.F32(stdF);
+        TV mean = TV.F32(meanF), std = TV.F32(stdF), s1 = TV.Zero, s2 = TV.Zero;
         for (long i = 0; i < groups * GroupF32; i += 32)
         {
             for (int p = 0; p < 16; p += TV.Lanes)
             {
                 BoxMullerF(TV.Load(w + i + p), TV.Load(w + i + 16 + p), out var z0, out var z1);
-                TV.Store(dst + i + p, TV.FmaF(z0, std, mean));
-                TV.Store(dst + i + 16 + p, TV.FmaF(z1, std, mean));
+                Put(dst + i + p, TV.FmaF(z0, std, mean), stream, stats, mean, ref s1, ref s2);
+                Put(dst + i + 16 + p, TV.FmaF(z1, std, mean), stream, stats, mean, ref s1, ref s2);
             }
         }
+        if (stats) Add(s1, s2, ref sums);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void TruncatedNormalF32<TV>(float* dst, uint* w, long count, float meanF, float scaleF, float pScaleF, float loF, float hiF)
-        where TV : struct, ISimd<TV>
+    private static void TruncatedNormalF32<TV>(float* dst, uint* w, long count, float meanF, float scaleF, float pScaleF, float loF, float hiF,
+        bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
     {
-        TV mean = TV.F32(meanF), scale = TV.F32(scaleF), pScale = TV.F32(pScaleF), lo = TV.F32(loF), hi = TV.F32(hiF);
+        TV mean = TV.F32(meanF), scale = TV.F32(scaleF), pScale = TV.F32(pScaleF), lo = TV.F32(loF), hi = TV.F32(hiF), s1 = TV.Zero, s2 = TV.Zero;
         for (long i = 0; i < count; i += TV.Lanes)
         {
             TV p = TV.MulF(CenteredF(TV.Load(w + i)), pScale);
             TV x = TV.FmaF(VMath.ErfinvCentralF(p), scale, mean);
-            TV.Store(dst + i, TV.MinF(TV.MaxF(x, lo), hi));
+            Put(dst + i, TV.MinF(TV.MaxF(x, lo), hi), stream, stats, mean, ref s1, ref s2);
         }
-    }
-
-    /// <summary>Adds Σ(x − center) and Σ(x − center)² over <paramref name="count"/> floats (a multiple of 2·<c>TV.Lanes</c>) to <paramref name="sums"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AccumulateF32<TV>(float* p, long count, float center, ref Sums sums) where TV : struct, ISimd<TV>
-    {
-        int n = TV.Lanes;
-        TV c = TV.F32(center), a1 = TV.Zero, b1 = TV.Zero, a2 = TV.Zero, b2 = TV.Zero;
-        for (long i = 0; i < count; i += 2 * n)
-        {
-            TV d0 = TV.SubF(TV.Load(p + i), c), d1 = TV.SubF(TV.Load(p + i + n), c);
-            a1 = TV.AddF(a1, d0); a2 = TV.FmaF(d0, d0, a2);
-            b1 = TV.AddF(b1, d1); b2 = TV.FmaF(d1, d1, b2);
-        }
-        sums.S1 += TV.SumF(TV.AddF(a1, b1));
-        sums.S2 += TV.SumF(TV.AddF(a2, b2));
+        if (stats) Add(s1, s2, ref sums);
     }
 
     // ---------------- float64 ----------------
 
     /// <summary>Fills groups [g0, g1) (elements 32·g0 … 32·g1 − 1) at <paramref name="dst"/> (element 0's address), in two stages as <see cref="FillF32"/>.</summary>
-    public static void FillF64<TV>(double* dst, long g0, long g1, in FastDraw d) where TV : struct, ISimd<TV>
+    public static void FillF64<TV>(double* dst, long g0, long g1, in FastDraw d, bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
     {
         uint* keys = stackalloc uint[20];
         Philox.Schedule(d.Key0, d.Key1, keys);
@@ -190,13 +197,13 @@ internal static unsafe class Kernels
             switch (d.Distribution)
             {
                 case FastDistribution.Uniform:
-                    UniformF64<TV>(p, values, n * GroupF64, (d.A + d.B) / 2, (d.B - d.A) / 2);
+                    UniformF64<TV>(p, values, n * GroupF64, (d.A + d.B) / 2, (d.B - d.A) / 2, stream, stats, ref sums);
                     break;
                 case FastDistribution.Normal:
-                    NormalF64<TV>(p, values, n, d.A, d.B);
+                    NormalF64<TV>(p, values, n, d.A, d.B, stream, stats, ref sums);
                     break;
                 case FastDistribution.TruncatedNormal:
-                    TruncatedNormalF64<TV>(p, values, n * GroupF64, d.A, d.B * SqrtTwo, Sampling.Erf(d.K / SqrtTwo), d.A - d.K * d.B, d.A + d.K * d.B);
+                    TruncatedNormalF64<TV>(p, values, n * GroupF64, d.A, d.B * SqrtTwo, Sampling.Erf(d.K / SqrtTwo), d.A - d.K * d.B, d.A + d.K * d.B, stream, stats, ref sums);
                     break;
                 default: throw new ArgumentOutOfRangeException(nameof(d));
             }
@@ -205,56 +212,62 @@ internal static unsafe class Kernels
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void UniformF64<TV>(double* dst, ulong* v, long count, double midD, double halfD) where TV : struct, ISimd<TV>
+    private static void UniformF64<TV>(double* dst, ulong* v, long count, double midD, double halfD, bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
     {
-        TV mid = TV.F64(midD), half = TV.F64(halfD);
+        TV mid = TV.F64(midD), half = TV.F64(halfD), s1 = TV.Zero, s2 = TV.Zero;
         for (long i = 0; i < count; i += TV.Lanes / 2)
-            TV.Store(dst + i, TV.FmaD(CenteredD(TV.Load(v + i)), half, mid));
+            PutD(dst + i, TV.FmaD(CenteredD(TV.Load(v + i)), half, mid), stream, stats, mid, ref s1, ref s2);
+        if (stats) AddD(s1, s2, ref sums);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PutD<TV>(double* p, TV x, bool stream, bool stats, TV center, ref TV s1, ref TV s2) where TV : struct, ISimd<TV>
+    {
+        if (stream) TV.StoreStream(p, x); else TV.Store(p, x);
+        if (stats)
+        {
+            TV dev = TV.SubD(x, center);
+            s1 = TV.AddD(s1, dev);
+            s2 = TV.FmaD(dev, dev, s2);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddD<TV>(TV s1, TV s2, ref Sums sums) where TV : struct, ISimd<TV>
+    {
+        sums.S1 += TV.SumD(s1);
+        sums.S2 += TV.SumD(s2);
     }
 
     /// <summary>Box–Muller pairs slot k = 0 with k = 1 of every group: elements e and e + 16.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void NormalF64<TV>(double* dst, ulong* v, long groups, double meanD, double stdD) where TV : struct, ISimd<TV>
+    private static void NormalF64<TV>(double* dst, ulong* v, long groups, double meanD, double stdD, bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
     {
-        TV mean = TV.F64(meanD), std = TV.F64(stdD);
+        TV mean = TV.F64(meanD), std = TV.F64(stdD), s1 = TV.Zero, s2 = TV.Zero;
         for (long i = 0; i < groups * GroupF64; i += 32)
         {
             for (int p = 0; p < 16; p += TV.Lanes / 2)
             {
                 BoxMullerD(TV.Load(v + i + p), TV.Load(v + i + 16 + p), out var z0, out var z1);
-                TV.Store(dst + i + p, TV.FmaD(z0, std, mean));
-                TV.Store(dst + i + 16 + p, TV.FmaD(z1, std, mean));
+                PutD(dst + i + p, TV.FmaD(z0, std, mean), stream, stats, mean, ref s1, ref s2);
+                PutD(dst + i + 16 + p, TV.FmaD(z1, std, mean), stream, stats, mean, ref s1, ref s2);
             }
         }
+        if (stats) AddD(s1, s2, ref sums);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void TruncatedNormalF64<TV>(double* dst, ulong* v, long count, double meanD, double scaleD, double pScaleD, double loD, double hiD)
-        where TV : struct, ISimd<TV>
+    private static void TruncatedNormalF64<TV>(double* dst, ulong* v, long count, double meanD, double scaleD, double pScaleD, double loD, double hiD,
+        bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
     {
-        TV mean = TV.F64(meanD), scale = TV.F64(scaleD), pScale = TV.F64(pScaleD), lo = TV.F64(loD), hi = TV.F64(hiD);
+        TV mean = TV.F64(meanD), scale = TV.F64(scaleD), pScale = TV.F64(pScaleD), lo = TV.F64(loD), hi = TV.F64(hiD), s1 = TV.Zero, s2 = TV.Zero;
         for (long i = 0; i < count; i += TV.Lanes / 2)
         {
             TV p = TV.MulD(CenteredD(TV.Load(v + i)), pScale);
             TV x = TV.FmaD(VMath.ErfinvCentralD(p), scale, mean);
-            TV.Store(dst + i, TV.MinD(TV.MaxD(x, lo), hi));
+            PutD(dst + i, TV.MinD(TV.MaxD(x, lo), hi), stream, stats, mean, ref s1, ref s2);
         }
-    }
-
-    /// <summary>Adds Σ(x − center) and Σ(x − center)² over <paramref name="count"/> doubles (a multiple of <c>TV.Lanes</c>) to <paramref name="sums"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AccumulateF64<TV>(double* p, long count, double center, ref Sums sums) where TV : struct, ISimd<TV>
-    {
-        int n = TV.Lanes / 2;
-        TV c = TV.F64(center), a1 = TV.Zero, b1 = TV.Zero, a2 = TV.Zero, b2 = TV.Zero;
-        for (long i = 0; i < count; i += 2 * n)
-        {
-            TV d0 = TV.SubD(TV.Load(p + i), c), d1 = TV.SubD(TV.Load(p + i + n), c);
-            a1 = TV.AddD(a1, d0); a2 = TV.FmaD(d0, d0, a2);
-            b1 = TV.AddD(b1, d1); b2 = TV.FmaD(d1, d1, b2);
-        }
-        sums.S1 += TV.SumD(TV.AddD(a1, b1));
-        sums.S2 += TV.SumD(TV.AddD(a2, b2));
+        if (stats) AddD(s1, s2, ref sums);
     }
 
     /// <summary>The top 52 bits as d in [0, 1) (exact).</summary>

@@ -77,6 +77,8 @@ internal interface ISimd<TV> where TV : struct, ISimd<TV>
     static abstract double SumD(TV a);
 
     static abstract unsafe void Store(void* p, TV a);
+    /// <summary>A non-temporal (streaming) store to a 32/64-byte aligned address: no read for ownership, no cache pollution.</summary>
+    static abstract unsafe void StoreStream(void* p, TV a);
     static abstract unsafe TV Load(void* p);
 }
 
@@ -147,6 +149,10 @@ internal readonly struct V256 : ISimd<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double SumD(V256 a) => Vector256.Sum(a._v.AsDouble());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe void Store(void* p, V256 a) => a._v.Store((uint*)p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe void StoreStream(void* p, V256 a)
+    {
+        if (Avx.IsSupported) Avx.StoreAlignedNonTemporal((uint*)p, a._v); else a._v.Store((uint*)p);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe V256 Load(void* p) => new(Vector256.Load((uint*)p));
 }
 
@@ -211,5 +217,6 @@ internal readonly struct V512 : ISimd<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double SumD(V512 a) => Vector512.Sum(a._v.AsDouble());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe void Store(void* p, V512 a) => a._v.Store((uint*)p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe void StoreStream(void* p, V512 a) => Avx512F.StoreAlignedNonTemporal((uint*)p, a._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe V512 Load(void* p) => new(Vector512.Load((uint*)p));
 }
