@@ -4,7 +4,8 @@
 //   dotnet run -c Release --project benchmarks/TorchInit.Benchmarks -- [--sizes 10M,100M,1B] [--reps 5]
 //       [--threads N] [--cases fill,libtorch,exact,fast,build] [--dists normal,uniform,trunc] [--json FILE]
 //
-// Every case is timed in-process, median of --reps runs after one warm-up on a 1M-parameter model. Throughput is
+// Every case is timed in-process, median of --reps runs after one warm-up on a 1M-parameter model; cases compared
+// with each other (libtorch/exact/exact+stats, fast/fast+stats/fast on one thread) run interleaved. Throughput is
 // parameters (weights and biases) per second. Peak memory is the process's VmHWM during the case minus its VmRSS
 // before it (the high-water mark is reset through /proc/self/clear_refs before each case).
 using System.Diagnostics;
@@ -109,19 +110,25 @@ internal static class Bench
             foreach (var dist in o.Dists)
             {
                 var scheme = Schemes[dist];
+                // Cases that are compared with each other run interleaved (rep 1 of each, rep 2 of each, …), so a
+                // noisy machine slows them alike; each reports the median of its per-rep time ratio to the first.
+                var group = new List<(string, Action)>();
                 if (o.Cases.Contains("libtorch"))
-                    Case(o, size, elements, $"libtorch.{dist}", quiet, () => LibTorchDirect(ps, dist, gen));
+                    group.Add(($"libtorch.{dist}", () => LibTorchDirect(ps, dist, gen)));
                 if (o.Cases.Contains("exact"))
                 {
-                    Case(o, size, elements, $"exact.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1 }));
-                    Case(o, size, elements, $"exact+stats.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1, MeasureRealized = true }));
+                    group.Add(($"exact.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1 })));
+                    group.Add(($"exact+stats.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, MeasureRealized = true })));
                 }
+                if (group.Count > 0) Group(o, size, elements, group, quiet);
+                group.Clear();
                 if (o.Cases.Contains("fast"))
                 {
-                    Case(o, size, elements, $"fast.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads }));
-                    Case(o, size, elements, $"fast+stats.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads, MeasureRealized = true }));
+                    group.Add(($"fast.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads })));
+                    group.Add(($"fast+stats.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads, MeasureRealized = true })));
                     if (o.Threads > 1)
-                        Case(o, size, elements, $"fast1.{dist}", quiet, () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = 1 }));
+                        group.Add(($"fast1.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = 1 })));
+                    Group(o, size, elements, group, quiet);
                 }
             }
             foreach (var p in ps) p.Dispose();
@@ -170,38 +177,51 @@ internal static class Bench
             Build.WithoutDefaultInit(() => Model(size), scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads }).Dispose());
     }
 
-    private static void Case(Options o, string size, long elements, string name, bool quiet, Action run)
+    private static void Case(Options o, string size, long elements, string name, bool quiet, Action run) =>
+        Group(o, size, elements, [(name, run)], quiet);
+
+    /// <summary>Times the cases round-robin, <c>Reps</c> rounds; peak memory is the whole group's.</summary>
+    private static void Group(Options o, string size, long elements, List<(string Name, Action Run)> cases, bool quiet)
     {
-        var times = new List<double>();
+        var times = cases.Select(_ => new List<double>()).ToList();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         Memory.ResetPeak();
         long before = Memory.Rss();
         for (int r = 0; r < o.Reps; r++)
         {
-            var sw = Stopwatch.StartNew();
-            run();
-            times.Add(sw.Elapsed.TotalSeconds);
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
+            for (int c = 0; c < cases.Count; c++)
+            {
+                var sw = Stopwatch.StartNew();
+                cases[c].Run();
+                times[c].Add(sw.Elapsed.TotalSeconds);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
         }
         long peak = Memory.Peak();
-        times.Sort();
-        double median = times[times.Count / 2];
-        double rate = elements / median / 1e6;
         if (quiet) return;
-        Console.WriteLine($"{name,-30} {rate,10:F0} M/s   median {median,8:F3} s   min {times[0],8:F3} s   peak +{(peak - before) / 1048576.0,8:F1} MiB (RSS before {before / 1048576.0:F0} MiB)");
-        if (o.Json is { } path)
+        for (int c = 0; c < cases.Count; c++)
         {
-            var line = JsonSerializer.Serialize(new Dictionary<string, object>
+            var t = times[c].OrderBy(x => x).ToList();
+            double median = t[t.Count / 2], rate = elements / median / 1e6;
+            var ratios = times[c].Zip(times[0], (a, b) => a / b).OrderBy(x => x).ToList();
+            double paired = ratios[ratios.Count / 2];
+            string vs = c == 0 ? "" : $"   time ×{paired:F3} of {cases[0].Name} (paired median)";
+            Console.WriteLine($"{cases[c].Name,-30} {rate,10:F0} M/s   median {median,8:F3} s   min {t[0],8:F3} s   peak +{(peak - before) / 1048576.0,8:F1} MiB{vs}");
+            if (o.Json is { } path)
             {
-                ["impl"] = "torchsharp", ["size"] = size, ["case"] = name, ["elements"] = elements,
-                ["median_s"] = median, ["min_s"] = times[0], ["melem_per_s"] = rate,
-                ["peak_delta_mib"] = (peak - before) / 1048576.0, ["rss_before_mib"] = before / 1048576.0,
-                ["threads"] = o.Threads, ["reps"] = o.Reps,
-                ["loadavg"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "",
-            });
-            File.AppendAllText(path, line + "\n");
+                var line = JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["impl"] = "torchsharp", ["size"] = size, ["case"] = cases[c].Name, ["elements"] = elements,
+                    ["median_s"] = median, ["min_s"] = t[0], ["melem_per_s"] = rate,
+                    ["peak_delta_mib"] = (peak - before) / 1048576.0, ["rss_before_mib"] = before / 1048576.0,
+                    ["paired_with"] = cases[0].Name, ["paired_time_ratio"] = paired,
+                    ["threads"] = o.Threads, ["reps"] = o.Reps,
+                    ["loadavg"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "",
+                });
+                File.AppendAllText(path, line + "\n");
+            }
         }
     }
 }

@@ -33,10 +33,11 @@ public sealed record InitOptions
     public double? Gain { get; init; }
 
     /// <summary>
-    /// Whether the report measures each parameter's realized mean and (unbiased) std. Default false: in
-    /// <see cref="InitMode.Exact"/> mode measuring costs one extra read of every weight (about 10–25% of an
-    /// init); in <see cref="InitMode.Fast"/> mode the sums Σ(x − μ) and Σ(x − μ)² are accumulated while
-    /// filling, at no extra pass. Unmeasured rows report NaN.
+    /// Whether the report measures each parameter's realized mean and (unbiased) std,
+    /// std = √((Σd² − (Σd)²/n)/(n − 1)) with d = x − c for a shift c near the mean. Default false: in
+    /// <see cref="InitMode.Exact"/> mode measuring costs one extra (parallel, SIMD) read of every weight, about
+    /// 10–20% of an exact init; in <see cref="InitMode.Fast"/> mode the sums are accumulated while filling, at no
+    /// extra pass. Unmeasured rows report NaN.
     /// </summary>
     public bool MeasureRealized { get; init; }
 

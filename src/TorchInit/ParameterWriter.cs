@@ -137,6 +137,7 @@ internal sealed class ParameterWriter : IDisposable
     {
         if (!_options.MeasureRealized) return (double.NaN, double.NaN);
         if (drawn is { } m) return (m.Mean, m.Std); // fast mode: summed during the fill
+        if (Fast.FastFill.Measure(p, _options.MaxDegreeOfParallelism ?? Environment.ProcessorCount) is { } read) return (read.Mean, read.Std);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         return (p.mean().to_type(ScalarType.Float64).item<double>(), p.std().to_type(ScalarType.Float64).item<double>());

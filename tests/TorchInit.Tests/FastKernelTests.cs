@@ -267,6 +267,25 @@ public unsafe class FastKernelTests
         Assert.True(Stats.Close(Stats.Std(xs), m!.Value.Std, 1e-6));
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void The_measuring_read_matches_a_double_precision_reference(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(5);
+        // A mean far from zero relative to the std: the naive Σx² − (Σx)²/n would cancel catastrophically.
+        var t = (torch.randn(new long[] { 3 * FastFill.ChunkElements + 101 }, dtype: ScalarType.Float64, generator: g) * 1e-3 + 100).to_type(dtype);
+        var xs = Stats.Values(t);
+        foreach (int dop in new[] { 1, 2 })
+        {
+            var m = FastFill.Measure(t, dop)!.Value;
+            Assert.True(Math.Abs(m.Mean - Stats.Mean(xs)) < 1e-9 * 100, $"mean {m.Mean:R} vs {Stats.Mean(xs):R}");
+            Assert.True(Stats.Close(Stats.Std(xs), m.Std, 1e-5), $"std {m.Std:R} vs {Stats.Std(xs):R}");
+        }
+        Assert.Null(FastFill.Measure(torch.ones(3, 4).t(), 1));   // not contiguous: libtorch measures
+    }
+
     [Fact]
     public void Truncation_beyond_the_central_range_is_refused()
     {

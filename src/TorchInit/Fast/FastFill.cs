@@ -77,6 +77,48 @@ internal static unsafe class FastFill
         return null;
     }
 
+    /// <summary>
+    /// The mean and unbiased std of a contiguous CPU float32/float64 tensor in one parallel SIMD read
+    /// (sums of x − x₀ and (x − x₀)², x₀ the first element, so that no cancellation occurs); null for other tensors.
+    /// What <c>MeasureRealized</c> costs in exact mode: one read of the weights instead of libtorch's mean() and std().
+    /// </summary>
+    public static Moments? Measure(Tensor t, int maxDegreeOfParallelism)
+    {
+        long n = t.numel();
+        var dtype = t.dtype;
+        if (n < 2 || t.device_type != DeviceType.CPU || !t.is_contiguous() || dtype is not (ScalarType.Float32 or ScalarType.Float64))
+            return null;
+        bool wide = dtype == ScalarType.Float64;
+        var ptr = DataPointer(t);
+        double center = wide ? *(double*)ptr : *(float*)ptr;
+        if (!double.IsFinite(center)) return null;
+        long chunks = (n + ChunkElements - 1) / ChunkElements;
+        var sums = new Kernels.Sums[chunks];
+        bool w512 = Width == 512 && V512.IsAccelerated;
+        void Chunk(long i)
+        {
+            long off = i * ChunkElements, len = Math.Min(ChunkElements, n - off);
+            if (wide)
+            {
+                if (w512) Kernels.SumsF64<V512>((double*)ptr + off, len, center, ref sums[i]);
+                else Kernels.SumsF64<V256>((double*)ptr + off, len, center, ref sums[i]);
+            }
+            else
+            {
+                if (w512) Kernels.SumsF32<V512>((float*)ptr + off, len, (float)center, ref sums[i]);
+                else Kernels.SumsF32<V256>((float*)ptr + off, len, (float)center, ref sums[i]);
+            }
+        }
+        int dop = Math.Max(1, maxDegreeOfParallelism);
+        if (chunks == 1 || dop == 1) for (long i = 0; i < chunks; i++) Chunk(i);
+        else Parallel.For(0L, chunks, new ParallelOptions { MaxDegreeOfParallelism = dop }, Chunk);
+        GC.KeepAlive(t);
+        double s1 = 0, s2 = 0;
+        foreach (var s in sums) { s1 += s.S1; s2 += s.S2; }
+        if (!double.IsFinite(s2)) return null;
+        return new Moments(n, center + s1 / n, Math.Sqrt(Math.Max(0, (s2 - s1 * s1 / n) / (n - 1))));
+    }
+
     internal static void Validate(in FastDraw d)
     {
         Check.Finite(d.A, "mean/low");

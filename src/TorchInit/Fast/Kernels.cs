@@ -270,6 +270,49 @@ internal static unsafe class Kernels
         if (stats) AddD(s1, s2, ref sums);
     }
 
+    // ---------------- measuring ----------------
+
+    /// <summary>Adds Σ(x − center) and Σ(x − center)² over <paramref name="count"/> floats to <paramref name="sums"/> (float lanes, flushed to double every 1024 values).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void SumsF32<TV>(float* p, long count, float center, ref Sums sums) where TV : struct, ISimd<TV>
+    {
+        int n = TV.Lanes;
+        TV c = TV.F32(center);
+        long i = 0;
+        while (i + 2 * n <= count)
+        {
+            TV a1 = TV.Zero, b1 = TV.Zero, a2 = TV.Zero, b2 = TV.Zero;
+            long end = Math.Min(count - 2 * n, i + 1024);
+            for (; i <= end; i += 2 * n)
+            {
+                TV d0 = TV.SubF(TV.Load(p + i), c), d1 = TV.SubF(TV.Load(p + i + n), c);
+                a1 = TV.AddF(a1, d0); a2 = TV.FmaF(d0, d0, a2);
+                b1 = TV.AddF(b1, d1); b2 = TV.FmaF(d1, d1, b2);
+            }
+            sums.S1 += TV.SumF(TV.AddF(a1, b1));
+            sums.S2 += TV.SumF(TV.AddF(a2, b2));
+        }
+        for (; i < count; i++) { double d = p[i] - center; sums.S1 += d; sums.S2 += d * d; }
+    }
+
+    /// <summary>Adds Σ(x − center) and Σ(x − center)² over <paramref name="count"/> doubles to <paramref name="sums"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void SumsF64<TV>(double* p, long count, double center, ref Sums sums) where TV : struct, ISimd<TV>
+    {
+        int n = TV.Lanes / 2;
+        TV c = TV.F64(center), a1 = TV.Zero, b1 = TV.Zero, a2 = TV.Zero, b2 = TV.Zero;
+        long i = 0;
+        for (; i + 2 * n <= count; i += 2 * n)
+        {
+            TV d0 = TV.SubD(TV.Load(p + i), c), d1 = TV.SubD(TV.Load(p + i + n), c);
+            a1 = TV.AddD(a1, d0); a2 = TV.FmaD(d0, d0, a2);
+            b1 = TV.AddD(b1, d1); b2 = TV.FmaD(d1, d1, b2);
+        }
+        sums.S1 += TV.SumD(TV.AddD(a1, b1));
+        sums.S2 += TV.SumD(TV.AddD(a2, b2));
+        for (; i < count; i++) { double d = p[i] - center; sums.S1 += d; sums.S2 += d * d; }
+    }
+
     /// <summary>The top 52 bits as d in [0, 1) (exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Unit52<TV>(TV v) where TV : struct, ISimd<TV> =>
