@@ -5,7 +5,21 @@ import sys
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 R = {(r["impl"], r["size"], r["case"]): r for r in rows}
-sizes = list(dict.fromkeys(r["size"] for r in rows))
+sizes = [s for s in dict.fromkeys(r["size"] for r in rows) if s not in ("2000xLinear16", "profile")]
+
+o = R.get(("torchsharp", "2000xLinear16", "overhead.exact.normal"))
+d = R.get(("torchsharp", "2000xLinear16", "overhead.libtorch.normal"))
+if o and d:
+    per_layer = (o["median_s"] - d["median_s"]) / 2000 * 1e6
+    print(f"## ApplyInit overhead: 2000 x Linear(16, 16): libtorch loop {d['median_s'] * 1e3:.1f} ms, ApplyInit "
+          f"{o['median_s'] * 1e3:.1f} ms (paired ratio {o['paired_time_ratio']:.2f}) -> {per_layer:.1f} us per layer")
+    for size in sizes:
+        r = R.get(("torchsharp", size, "exact.normal"))
+        if r:
+            layers = {"1M": 4, "10M": 10, "100M": 25, "1B": 16}.get(size, 0)
+            print(f"   {size}: {layers} layers x {per_layer:.1f} us = {layers * per_layer / 1e3:.2f} ms = "
+                  f"{layers * per_layer / 1e6 / r['median_s']:.3%} of exact.normal")
+    print()
 
 
 def rate(impl, size, case):
@@ -22,6 +36,7 @@ for size in sizes:
     print(f"## {size} (M parameters/s; ratio = TorchSharp / PyTorch in this run)")
     pt_fill, ts_fill = rate("pytorch", size, "fill"), rate("torchsharp", size, "fill")
     print(f"  fill_ (write limit): PyTorch {pt_fill:8.0f}   TorchSharp {ts_fill:8.0f}")
+    print("  exact/lt = paired median of ApplyInit exact time / libtorch-loop time (interleaved runs; < 1 is noise)")
     print(f"  {'dist':8s} {'PyTorch':>8s} {'libtorch':>9s} {'exact':>8s} {'exact/lt':>9s} {'+stats':>8s} "
           f"{'fast':>8s} {'fast1t':>8s} {'+stats':>8s} {'fast/PT':>8s} {'exact/PT':>9s} {'fill/fast':>9s} {'peak MiB':>9s}")
     for dist in ["normal", "uniform", "trunc"]:
@@ -31,7 +46,9 @@ for size in sizes:
         if all(x != x for x in (pt, ex, fa)):
             continue
         pk = max(peak("torchsharp", size, f"exact.{dist}"), peak("torchsharp", size, f"fast.{dist}"))
-        print(f"  {dist:8s} {pt:8.0f} {lt:9.0f} {ex:8.0f} {ex / lt:9.2f} {exs:8.0f} {fa:8.0f} {fa1:8.0f} {fas:8.0f} "
+        er = R.get(("torchsharp", size, f"exact.{dist}"))
+        pr = er["paired_time_ratio"] if er and "paired_time_ratio" in er else float("nan")
+        print(f"  {dist:8s} {pt:8.0f} {lt:9.0f} {ex:8.0f} {pr:9.3f} {exs:8.0f} {fa:8.0f} {fa1:8.0f} {fas:8.0f} "
               f"{fa / pt:8.1f}x {ex / pt:8.2f}x {ts_fill / fa:8.1f}x {pk:9.1f}")
     c = {k: R.get(("torchsharp", size, k)) for k in ("construct", "construct+init.exact.normal", "build.exact.normal",
                                                          "construct+init.fast.normal", "build.fast.normal")}

@@ -2,7 +2,7 @@
 // case (the format scripts/bench_pytorch.py writes too, so scripts/bench.sh can print ratios).
 //
 //   dotnet run -c Release --project benchmarks/TorchInit.Benchmarks -- [--sizes 10M,100M,1B] [--reps 5]
-//       [--threads N] [--cases fill,libtorch,exact,fast,build] [--dists normal,uniform,trunc] [--json FILE]
+//       [--threads N] [--cases fill,libtorch,exact,fast,build,overhead,profile] [--dists normal,uniform,trunc] [--json FILE]
 //
 // Every case is timed in-process, median of --reps runs after one warm-up on a 1M-parameter model; cases compared
 // with each other (libtorch/exact/exact+stats, fast/fast+stats/fast on one thread) run interleaved. Throughput is
@@ -38,7 +38,7 @@ internal sealed record Options(string[] Sizes, int Reps, int Threads, HashSet<st
     {
         string[] sizes = ["10M", "100M"];
         int reps = 5, threads = Environment.ProcessorCount;
-        var cases = new HashSet<string> { "fill", "libtorch", "exact", "fast", "build" };
+        var cases = new HashSet<string> { "fill", "libtorch", "exact", "fast", "build", "overhead" };
         string[] dists = ["normal", "uniform", "trunc"];
         string? json = null;
         for (int i = 0; i < args.Length; i++)
@@ -53,7 +53,7 @@ internal sealed record Options(string[] Sizes, int Reps, int Threads, HashSet<st
                 case "--dists": dists = Next().Split(','); break;
                 case "--json": json = Next(); break;
                 case "-h" or "--help":
-                    Console.WriteLine("options: --sizes 10M,100M,1B  --reps N  --threads N  --cases fill,libtorch,exact,fast,build  --dists normal,uniform,trunc  --json FILE");
+                    Console.WriteLine("options: --sizes 10M,100M,1B  --reps N  --threads N  --cases fill,libtorch,exact,fast,build,overhead,profile  --dists normal,uniform,trunc  --json FILE");
                     Environment.Exit(0);
                     break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
@@ -90,6 +90,10 @@ internal static class Bench
 
     public static void Run(Options o, bool quiet)
     {
+        if (o.Cases.Contains("overhead"))
+            Overhead(o, quiet);
+        if (o.Cases.Contains("profile") && !quiet)
+            Profile.Run(o);
         foreach (var size in o.Sizes)
         {
             var (layers, width) = Shape(size);
@@ -133,6 +137,23 @@ internal static class Bench
             }
             foreach (var p in ps) p.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The cost of ApplyInit's walk, checks and report per layer: 2000 × Linear(16, 16), where the fills are
+    /// tiny, against the same libtorch calls in a plain loop.
+    /// </summary>
+    private static void Overhead(Options o, bool quiet)
+    {
+        using var m = nn.Sequential(Enumerable.Range(0, 2000).Select(i => ($"l{i}", (nn.Module<Tensor, Tensor>)nn.Linear(16, 16))).ToArray());
+        var ps = m.parameters().ToList();
+        using var gen = new Generator(1);
+        long elements = ps.Sum(p => p.numel());
+        var reps = o with { Reps = Math.Max(o.Reps, 9) };
+        Group(reps, "2000xLinear16", elements, [
+            ("overhead.libtorch.normal", () => LibTorchDirect(ps, "normal", gen)),
+            ("overhead.exact.normal", () => m.ApplyInit(InitScheme.HeNormal, new InitOptions { Seed = 1 })),
+        ], quiet);
     }
 
     /// <summary>What ApplyInit does, written directly against libtorch through TorchSharp: the same calls PyTorch's torch.nn.init makes.</summary>
@@ -180,7 +201,7 @@ internal static class Bench
     private static void Case(Options o, string size, long elements, string name, bool quiet, Action run) =>
         Group(o, size, elements, [(name, run)], quiet);
 
-    /// <summary>Times the cases round-robin, <c>Reps</c> rounds; peak memory is the whole group's.</summary>
+    /// <summary>Times the cases round-robin (order rotated each round), <c>Reps</c> rounds; peak memory is the whole group's.</summary>
     private static void Group(Options o, string size, long elements, List<(string Name, Action Run)> cases, bool quiet)
     {
         var times = cases.Select(_ => new List<double>()).ToList();
@@ -190,8 +211,9 @@ internal static class Bench
         long before = Memory.Rss();
         for (int r = 0; r < o.Reps; r++)
         {
-            for (int c = 0; c < cases.Count; c++)
+            for (int k = 0; k < cases.Count; k++)
             {
+                int c = (k + r) % cases.Count;   // rotate the order each round: no case always runs first
                 var sw = Stopwatch.StartNew();
                 cases[c].Run();
                 times[c].Add(sw.Elapsed.TotalSeconds);

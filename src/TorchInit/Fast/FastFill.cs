@@ -109,9 +109,7 @@ internal static unsafe class FastFill
                 else Kernels.SumsF32<V256>((float*)ptr + off, len, (float)center, ref sums[i]);
             }
         }
-        int dop = Math.Max(1, maxDegreeOfParallelism);
-        if (chunks == 1 || dop == 1) for (long i = 0; i < chunks; i++) Chunk(i);
-        else Parallel.For(0L, chunks, new ParallelOptions { MaxDegreeOfParallelism = dop }, Chunk);
+        Gang.For(chunks, maxDegreeOfParallelism, Chunk);
         GC.KeepAlive(t);
         double s1 = 0, s2 = 0;
         foreach (var s in sums) { s1 += s.S1; s2 += s.S2; }
@@ -145,11 +143,7 @@ internal static unsafe class FastFill
             long len = Math.Min(ChunkElements, count - off);
             FillChunk(dst + (nint)(off * elementSize), start + off, len, wide, draw, stats, stream, ref sums[i]);
         }
-        int dop = Math.Max(1, maxDegreeOfParallelism);
-        if (chunks == 1 || dop == 1)
-            for (long i = 0; i < chunks; i++) Chunk(i);
-        else
-            Parallel.For(0L, chunks, new ParallelOptions { MaxDegreeOfParallelism = dop }, Chunk);
+        Gang.For(chunks, maxDegreeOfParallelism, Chunk);
         if (!stats) return null;
         double s1 = 0, s2 = 0;
         foreach (var s in sums) { s1 += s.S1; s2 += s.S2; }
