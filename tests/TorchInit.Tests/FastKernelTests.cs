@@ -287,6 +287,32 @@ public unsafe class FastKernelTests
     }
 
     [Fact]
+    public void The_worker_gang_runs_every_item_once_propagates_errors_and_serves_concurrent_callers()
+    {
+        var hits = new int[1000];
+        Gang.For(hits.Length, 4, i => Interlocked.Increment(ref hits[i]));
+        Assert.All(hits, h => Assert.Equal(1, h));
+
+        var e = Assert.Throws<InvalidOperationException>(() => Gang.For(100, 2, i => { if (i == 37) throw new InvalidOperationException("item 37"); }));
+        Assert.Equal("item 37", e.Message);
+        Gang.For(hits.Length, 2, i => Interlocked.Increment(ref hits[i]));   // still works afterwards
+        Assert.All(hits, h => Assert.Equal(2, h));
+
+        // Two ApplyInit calls at once: one gets the gang, the other Parallel.For; both get their own values.
+        using var scope = NewDisposeScope();
+        var draws = Enumerable.Range(0, 4).Select(k => new FastDraw(FastDistribution.Normal, 0, 1, 0, (ulong)k, 0)).ToArray();
+        var expected = draws.Select(d => { var t = empty(2 * FastFill.ChunkElements + 3); FastFill.Fill(t, d, 1, false); return Bits(t); }).ToArray();
+        var actual = new byte[draws.Length][];
+        Parallel.For(0, draws.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
+        {
+            using var t = empty(2 * FastFill.ChunkElements + 3);
+            FastFill.Fill(t, draws[k], 2, false);
+            actual[k] = Bits(t);
+        });
+        for (int k = 0; k < draws.Length; k++) Assert.Equal(expected[k], actual[k]);
+    }
+
+    [Fact]
     public void Truncation_beyond_the_central_range_is_refused()
     {
         using var t = empty(100);
