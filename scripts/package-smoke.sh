@@ -38,7 +38,7 @@ using TorchInit;
 using static TorchSharp.torch;
 TorchRuntime.EnsureLoaded();
 var model = nn.Sequential(nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10));
-var report = model.ApplyInit(InitScheme.HeNormal, new InitOptions { Seed = 1 });
+var report = model.ApplyInit(InitScheme.HeNormal, new InitOptions { Seed = 1, MeasureRealized = true });
 Console.WriteLine(report);
 var row = report["0.weight"];
 bool ok = row.FanIn == 100 && Math.Abs(row.TargetStd - Math.Sqrt(2.0 / 100)) < 1e-12

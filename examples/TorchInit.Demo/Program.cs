@@ -24,7 +24,7 @@ var mlp = nn.Sequential(
     ("head", nn.Linear(128, 10)));
 
 Console.WriteLine($"MLP, {scheme} (seed {seed}):");
-var report = mlp.ApplyInit(scheme, new InitOptions { Seed = seed });
+var report = mlp.ApplyInit(scheme, new InitOptions { Seed = seed, MeasureRealized = true });
 Console.WriteLine(report);
 
 var cnn = nn.Sequential(
@@ -35,7 +35,7 @@ var cnn = nn.Sequential(
 
 Console.WriteLine("CNN, GlorotUniform with the layers' true fans (grouped and transposed convolutions differ from PyTorch's rule), biases kept:");
 var cnnReport = cnn.ApplyInit(InitScheme.GlorotUniform,
-    new InitOptions { Seed = seed, FanConvention = FanConvention.Layer, Bias = BiasPolicy.Keep });
+    new InitOptions { Seed = seed, FanConvention = FanConvention.Layer, Bias = BiasPolicy.Keep, MeasureRealized = true });
 Console.WriteLine(cnnReport);
 
 // Under He, fc1's pre-activation std on standardized inputs is about √2 (so that after ReLU the second moment stays 1).
@@ -60,5 +60,5 @@ var classifier = nn.Sequential(
         ("fc2", nn.Linear(128, 64)), ("tanh", nn.Tanh()),
         ("head", nn.Linear(64, 10)))));
 Console.WriteLine($"CNN classifier, InitScheme.Auto (seed {seed}):");
-Console.WriteLine(classifier.ApplyInit(InitScheme.Auto, new InitOptions { Seed = seed }));
+Console.WriteLine(classifier.ApplyInit(InitScheme.Auto, new InitOptions { Seed = seed, MeasureRealized = true }));
 return 0;

@@ -13,6 +13,7 @@ internal sealed class ParameterWriter : IDisposable
     private readonly InitOptions _options;
     private readonly Generator? _generator;
     private readonly bool _ownsGenerator;
+    private readonly Fast.Sampler _sampler;
     private readonly Dictionary<IntPtr, string> _written = new();
     private readonly Dictionary<Tensor, string> _writtenObjects = new(ReferenceEqualityComparer.Instance);
 
@@ -30,6 +31,7 @@ internal sealed class ParameterWriter : IDisposable
         {
             _generator = _options.Generator;
         }
+        _sampler = new Fast.Sampler(_generator, _options.Mode, _options.Seed, _options.MeasureRealized, _options.MaxDegreeOfParallelism);
     }
 
     public InitOptions Options => _options;
@@ -50,7 +52,7 @@ internal sealed class ParameterWriter : IDisposable
         Fans? f = scheme.Kind == InitKind.VarianceScaling || weight.dim() >= 2 ? fans() : null;
         var d = Draw(weight, scheme, f);
         return Done(weight, Qualified(path, name), new InitReportRow(path, layerType, name, weight.shape, f?.FanIn, f?.FanOut, f is null ? null : _options.FanConvention,
-            scheme.Name, d.Distribution, d.Gain, d.Std, d.Bound, double.NaN, double.NaN, InitAction.Initialized, ""));
+            scheme.Name, d.Distribution, d.Gain, d.Std, d.Bound, double.NaN, double.NaN, InitAction.Initialized, ""), d.Moments);
     }
 
     /// <summary>
@@ -113,12 +115,12 @@ internal sealed class ParameterWriter : IDisposable
             return Row(path, layerType, name, bias, "TorchDefault", InitAction.Warning, "no weight to take fan_in from; left unchanged");
         var f = weightFans();
         double bound = f.FanIn > 0 ? 1 / Math.Sqrt(f.FanIn) : 0;
-        if (!Plan) Sampling.Uniform(bias, -bound, bound, _generator);
+        var moments = Plan ? null : _sampler.Uniform(bias, -bound, bound);
         return Done(bias, Qualified(path, name), new InitReportRow(path, layerType, name, bias.shape, f.FanIn, f.FanOut, _options.FanConvention, "TorchDefault",
-            "uniform", double.NaN, bound / Math.Sqrt(3.0), bound, double.NaN, double.NaN, InitAction.Initialized, ""));
+            "uniform", double.NaN, bound / Math.Sqrt(3.0), bound, double.NaN, double.NaN, InitAction.Initialized, ""), moments);
     }
 
-    private readonly record struct Drawn(double Gain, double Std, double Bound, string Distribution);
+    private readonly record struct Drawn(double Gain, double Std, double Bound, string Distribution, Fast.Moments? Moments = null);
 
     /// <summary>Draws <paramref name="scheme"/> into <paramref name="t"/> (not in a dry run) and says what it aimed for.</summary>
     private Drawn Draw(Tensor t, InitScheme scheme, Fans? f)
@@ -129,15 +131,15 @@ internal sealed class ParameterWriter : IDisposable
             {
                 double gain = _options.Gain ?? scheme.Gain;
                 double std = VarianceScaling.Std(gain, scheme.Scale, scheme.Mode, f!.Value);
-                double bound = Plan ? VarianceScaling.Bound(scheme.Distribution, std) : VarianceScaling.Draw(t, scheme.Distribution, std, _generator);
-                return new(gain, std, bound, DistributionText(scheme.Distribution));
+                Fast.Moments? moments = null;
+                double bound = Plan ? VarianceScaling.Bound(scheme.Distribution, std) : VarianceScaling.Draw(t, scheme.Distribution, std, _sampler, out moments);
+                return new(gain, std, bound, DistributionText(scheme.Distribution), moments);
             }
             case InitKind.Normal:
-                if (!Plan) Sampling.Normal(t, scheme.Mean, scheme.Std, _generator);
-                return new(double.NaN, scheme.Std, double.PositiveInfinity, "normal");
+                return new(double.NaN, scheme.Std, double.PositiveInfinity, "normal", Plan ? null : _sampler.Normal(t, scheme.Mean, scheme.Std));
             case InitKind.Uniform:
-                if (!Plan) Sampling.Uniform(t, scheme.Low, scheme.High, _generator);
-                return new(double.NaN, (scheme.High - scheme.Low) / Math.Sqrt(12.0), (scheme.High - scheme.Low) / 2, "uniform");
+                return new(double.NaN, (scheme.High - scheme.Low) / Math.Sqrt(12.0), (scheme.High - scheme.Low) / 2, "uniform",
+                    Plan ? null : _sampler.Uniform(t, scheme.Low, scheme.High));
             case InitKind.Constant:
                 if (!Plan) Sampling.Fill(t, scheme.Value);
                 return new(double.NaN, 0, 0, "constant");
@@ -157,11 +159,11 @@ internal sealed class ParameterWriter : IDisposable
     }
 
     /// <summary>Marks the tensor written, measures it and finishes the row (action Planned in a dry run).</summary>
-    private InitReportRow Done(Tensor p, string qualified, InitReportRow row)
+    private InitReportRow Done(Tensor p, string qualified, InitReportRow row, Fast.Moments? drawn = null)
     {
         MarkWritten(p, qualified);
         if (Plan) return row with { Action = InitAction.Planned, Note = row.Note.Length == 0 ? "dry run" : $"dry run; {row.Note}" };
-        var (mean, std) = Measure(p);
+        var (mean, std) = Measure(p, drawn);
         return row with { RealizedMean = mean, RealizedStd = std };
     }
 
@@ -193,9 +195,11 @@ internal sealed class ParameterWriter : IDisposable
         return row with { RealizedMean = mean, RealizedStd = std };
     }
 
-    private (double Mean, double Std) Measure(Tensor p)
+    private (double Mean, double Std) Measure(Tensor p, Fast.Moments? drawn = null)
     {
         if (!_options.MeasureRealized) return (double.NaN, double.NaN);
+        if (drawn is { } m) return (m.Mean, m.Std); // fast mode: summed during the fill
+        if (Fast.FastFill.Measure(p, _options.MaxDegreeOfParallelism ?? Environment.ProcessorCount) is { } read) return (read.Mean, read.Std);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         return (p.mean().to_type(ScalarType.Float64).item<double>(), p.std().to_type(ScalarType.Float64).item<double>());

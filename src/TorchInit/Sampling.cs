@@ -177,20 +177,24 @@ internal static class VarianceScaling
     };
 
     /// <summary>Draws from <paramref name="distribution"/> with standard deviation <paramref name="std"/>; returns the bound (∞ for the normal).</summary>
-    public static double Draw(Tensor t, Distribution distribution, double std, Generator? g)
+    public static double Draw(Tensor t, Distribution distribution, double std, Generator? g) =>
+        Draw(t, distribution, std, new Fast.Sampler(g), out _);
+
+    /// <summary>As above, through <paramref name="sampler"/> (exact or fast); <paramref name="moments"/> are the realized moments when the fill measured them.</summary>
+    public static double Draw(Tensor t, Distribution distribution, double std, Fast.Sampler sampler, out Fast.Moments? moments)
     {
         switch (distribution)
         {
             case Distribution.Normal:
-                Sampling.Normal(t, 0.0, std, g);
+                moments = sampler.Normal(t, 0.0, std);
                 return double.PositiveInfinity;
             case Distribution.Uniform:
                 double bound = Math.Sqrt(3.0) * std;
-                Sampling.Uniform(t, -bound, bound, g);
+                moments = sampler.Uniform(t, -bound, bound);
                 return bound;
             case Distribution.TruncatedNormal:
                 double s = std / Sampling.TruncatedNormalStdOfUnit;
-                Sampling.TruncatedNormal(t, 0.0, s, -2 * s, 2 * s, g);
+                moments = sampler.TruncatedNormal(t, 0.0, s, -2 * s, 2 * s);
                 return 2 * s;
             default:
                 throw new ArgumentOutOfRangeException(nameof(distribution));

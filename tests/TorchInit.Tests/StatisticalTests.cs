@@ -187,7 +187,7 @@ public class StatisticalTests
         var e = expect(fans);
         string label = $"{schemeKey} on {layerKind} {string.Join("x", w.shape)}";
 
-        var report = layer.ApplyInit(scheme, new InitOptions { Seed = SeedFor(schemeKey, layerKind) });
+        var report = layer.ApplyInit(scheme, new InitOptions { Seed = SeedFor(schemeKey, layerKind), MeasureRealized = true });
 
         // The report row says what was drawn.
         var row = report["weight"];
