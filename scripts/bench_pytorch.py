@@ -3,7 +3,10 @@
 benchmarks/TorchInit.Benchmarks, timed in-process, median of --reps after one warm-up on a 1M-parameter model.
 
     /usr/bin/python3 scripts/bench_pytorch.py [--sizes 10M,100M,1B] [--reps 5] [--dists normal,uniform,trunc]
-                                              [--cases fill,init,build] [--json FILE]
+                                              [--cases fill,init,build] [--threads N] [--json FILE]
+
+PyTorch runs with --threads intra-op threads, by default every core (os.cpu_count()): Debian's PyTorch 1.13
+starts with fewer on some machines (1 on the 2-core benchmark machine), which would understate it.
 
 Throughput is parameters (weights and biases) per second; peak memory is VmHWM during the case minus VmRSS
 before it (the high-water mark is reset through /proc/self/clear_refs before each case).
@@ -123,9 +126,13 @@ def main():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--dists", default="normal,uniform,trunc")
     p.add_argument("--cases", default="fill,init,build")
+    p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--json")
     args = p.parse_args()
-    print(f"# PyTorch {torch.__version__}: {os.cpu_count()} cores, torch threads {torch.get_num_threads()}", flush=True)
+    default_threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    print(f"# PyTorch {torch.__version__}: {os.cpu_count()} cores, torch threads {torch.get_num_threads()} "
+          f"(default here {default_threads})", flush=True)
     warm = argparse.Namespace(**{**vars(args), "sizes": "1M", "reps": 1, "json": None})
     run(warm, quiet=True)
     run(args, quiet=False)

@@ -19,8 +19,11 @@ using static TorchSharp.torch;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var opts = Options.Parse(args);
 TorchRuntime.EnsureLoaded();
+// libtorch gets every core, as PyTorch does in bench_pytorch.py (its default can be lower on small machines).
+int defaultTorchThreads = torch.get_num_threads();
+torch.set_num_threads(Environment.ProcessorCount);
 Console.WriteLine($"# TorchInit benchmarks: {Environment.ProcessorCount} cores, threads {opts.Threads}, reps {opts.Reps}, " +
-                  $"torch threads {torch.get_num_threads()}, {Environment.Version}, AVX-512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+                  $"torch threads {torch.get_num_threads()} (default here {defaultTorchThreads}), {Environment.Version}, AVX-512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
 
 // Warm-up: JIT every path once on a small model.
 {

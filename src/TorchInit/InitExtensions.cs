@@ -40,12 +40,8 @@ public static class InitExtensions
     /// <param name="options">Options; null for defaults.</param>
     /// <param name="sampleInput">An input of the right shape (a batch of 1 is enough); it is not modified.</param>
     /// <exception cref="InvalidOperationException">The forward pass failed (the inner exception says why).</exception>
-    public static InitReport ApplyInit(this nn.Module<Tensor, Tensor> module, InitScheme scheme, InitOptions? options, Tensor sampleInput)
-    {
-        ArgumentNullException.ThrowIfNull(module);
-        ArgumentNullException.ThrowIfNull(sampleInput);
-        return Initializer.Run(module, InitPolicy.Of(scheme), options, Forward(module, sampleInput), plan: false);
-    }
+    public static InitReport ApplyInit(this nn.Module<Tensor, Tensor> module, InitScheme scheme, InitOptions? options, Tensor sampleInput) =>
+        Initializer.Run(module, InitPolicy.Of(scheme), options, Forward(module, sampleInput), plan: false);
 
     /// <summary>
     /// Initializes <paramref name="module"/> by <paramref name="policy"/>: per-layer overrides, hints, the
@@ -61,12 +57,8 @@ public static class InitExtensions
         Initializer.Run(module, policy, options, traceForward, plan: false);
 
     /// <summary>As <see cref="ApplyInit(nn.Module, InitPolicy, InitOptions?, Action?)"/>, tracing one forward pass on <paramref name="sampleInput"/>.</summary>
-    public static InitReport ApplyInit(this nn.Module<Tensor, Tensor> module, InitPolicy policy, InitOptions? options, Tensor sampleInput)
-    {
-        ArgumentNullException.ThrowIfNull(module);
-        ArgumentNullException.ThrowIfNull(sampleInput);
-        return Initializer.Run(module, policy, options, Forward(module, sampleInput), plan: false);
-    }
+    public static InitReport ApplyInit(this nn.Module<Tensor, Tensor> module, InitPolicy policy, InitOptions? options, Tensor sampleInput) =>
+        Initializer.Run(module, policy, options, Forward(module, sampleInput), plan: false);
 
     /// <summary>
     /// Dry run of <see cref="ApplyInit(nn.Module, InitScheme, InitOptions?)"/>: the same report (fans, scheme, gain,
@@ -77,26 +69,23 @@ public static class InitExtensions
         Initializer.Run(module, InitPolicy.Of(scheme), options, null, plan: true);
 
     /// <summary>Dry run of the sample-input <c>ApplyInit</c>: the forward pass runs (in eval mode, weights unchanged), nothing is written.</summary>
-    public static InitReport PlanInit(this nn.Module<Tensor, Tensor> module, InitScheme scheme, InitOptions? options, Tensor sampleInput)
-    {
-        ArgumentNullException.ThrowIfNull(module);
-        ArgumentNullException.ThrowIfNull(sampleInput);
-        return Initializer.Run(module, InitPolicy.Of(scheme), options, Forward(module, sampleInput), plan: true);
-    }
+    public static InitReport PlanInit(this nn.Module<Tensor, Tensor> module, InitScheme scheme, InitOptions? options, Tensor sampleInput) =>
+        Initializer.Run(module, InitPolicy.Of(scheme), options, Forward(module, sampleInput), plan: true);
 
     /// <summary>Dry run of <see cref="ApplyInit(nn.Module, InitPolicy, InitOptions?, Action?)"/>.</summary>
     public static InitReport PlanInit(this nn.Module module, InitPolicy policy, InitOptions? options = null, Action? traceForward = null) =>
         Initializer.Run(module, policy, options, traceForward, plan: true);
 
     /// <summary>Dry run of <see cref="ApplyInit(nn.Module{Tensor, Tensor}, InitPolicy, InitOptions?, Tensor)"/>.</summary>
-    public static InitReport PlanInit(this nn.Module<Tensor, Tensor> module, InitPolicy policy, InitOptions? options, Tensor sampleInput)
+    public static InitReport PlanInit(this nn.Module<Tensor, Tensor> module, InitPolicy policy, InitOptions? options, Tensor sampleInput) =>
+        Initializer.Run(module, policy, options, Forward(module, sampleInput), plan: true);
+
+    private static Action Forward(nn.Module<Tensor, Tensor> module, Tensor sampleInput)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(sampleInput);
-        return Initializer.Run(module, policy, options, Forward(module, sampleInput), plan: true);
+        return () => module.call(sampleInput);
     }
-
-    private static Action Forward(nn.Module<Tensor, Tensor> module, Tensor sampleInput) => () => module.call(sampleInput);
 
     /// <summary>
     /// Initializes one tensor in place by <paramref name="scheme"/> with explicit <paramref name="fans"/>
