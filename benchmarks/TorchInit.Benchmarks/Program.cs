@@ -12,6 +12,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using TorchInit;
+using TorchInit.Fast;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -133,6 +134,8 @@ internal static class Bench
                 {
                     group.Add(($"fast.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads })));
                     group.Add(($"fast+stats.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads, MeasureRealized = true })));
+                    // The fast kernels called directly on each parameter, with no visitor, report or checks.
+                    group.Add(($"kernels.{dist}", () => KernelsDirect(ps, dist, o.Threads)));
                     if (o.Threads > 1)
                         group.Add(($"fast1.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = 1 })));
                     Group(o, size, elements, group, quiet);
@@ -178,6 +181,24 @@ internal static class Bench
                     p.uniform_(-u, u, gen); p.erfinv_(); p.mul_(s * Math.Sqrt(2.0)); p.add_(0.0); p.clamp_(-2 * s, 2 * s);
                     break;
             }
+        }
+    }
+
+    /// <summary>Fast mode's kernels called directly, parameter by parameter: what ApplyInit in fast mode adds is the difference.</summary>
+    private static void KernelsDirect(List<Parameter> ps, string dist, int threads)
+    {
+        uint stream = 0;
+        foreach (var p in ps)
+        {
+            if (p.dim() < 2) { using var _ = no_grad(); p.zero_(); continue; }
+            long fanIn = p.shape[1], fanOut = p.shape[0];
+            var draw = dist switch
+            {
+                "normal" => new FastDraw(FastDistribution.Normal, 0, Math.Sqrt(2.0) / Math.Sqrt(fanIn), 0, 1, stream++),
+                "uniform" => new FastDraw(FastDistribution.Uniform, -Math.Sqrt(6.0 / (fanIn + fanOut)), Math.Sqrt(6.0 / (fanIn + fanOut)), 0, 1, stream++),
+                _ => new FastDraw(FastDistribution.TruncatedNormal, 0, Math.Sqrt(2.0) / Math.Sqrt(fanIn) / 0.87962566103423978, 2, 1, stream++),
+            };
+            FastFill.Fill(p, draw, threads, stats: false);
         }
     }
 

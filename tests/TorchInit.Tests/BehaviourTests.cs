@@ -793,4 +793,19 @@ public class BehaviourTests
         foreach (var s in InitScheme.Named) Assert.Contains(s.Name, ex.Message);
         Assert.Throws<ArgumentNullException>(() => InitScheme.Parse(null!));
     }
+
+    [Fact]
+    public void Sample_input_overloads_reject_null_before_touching_the_model()
+    {
+        using var model = nn.Sequential(("fc", nn.Linear(4, 3)), ("relu", nn.ReLU()));
+        using var before = Snapshot(P(model, "fc.weight"));
+        using var x = randn(2, 4);
+        var policy = InitPolicy.Of(InitScheme.Auto);
+        Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.ApplyInit(InitScheme.Auto, null, (Tensor)null!)).ParamName);
+        Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.PlanInit(InitScheme.Auto, null, (Tensor)null!)).ParamName);
+        Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.ApplyInit(policy, null, (Tensor)null!)).ParamName);
+        Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.PlanInit(policy, null, (Tensor)null!)).ParamName);
+        Assert.Equal("module", Assert.Throws<ArgumentNullException>(() => ((Sequential)null!).ApplyInit(InitScheme.Auto, null, x)).ParamName);
+        Assert.Equal(Stats.Values(before), Stats.Values(P(model, "fc.weight")));
+    }
 }

@@ -53,6 +53,10 @@ internal static class Gang
             EnsureWorkers(parallelism - 1);
             var job = new Job(count, parallelism - 1, body);
             _job = job;
+            // Full fence between publishing the job and reading the sleeper count (x86 may otherwise move the
+            // load before the store): a worker that is about to sleep either is counted here and woken, or
+            // sees the job in its own check after counting itself (Loop).
+            Interlocked.MemoryBarrier();
             int sleeping = Volatile.Read(ref _sleeping);
             if (sleeping > 0) Wake.Release(Math.Min(sleeping, job.MaxWorkers));
             Work(job);
@@ -98,7 +102,9 @@ internal static class Gang
         while (true)
         {
             Interlocked.Increment(ref _sleeping);
-            Wake.Wait();
+            // A loop published just before the increment may not have counted this worker: look once more.
+            if (_job is not { } pending || ReferenceEquals(pending, last))
+                Wake.Wait();
             Interlocked.Decrement(ref _sleeping);
             // Awake: take this loop and the ones that follow it closely, then block again.
             var idle = System.Diagnostics.Stopwatch.StartNew();
