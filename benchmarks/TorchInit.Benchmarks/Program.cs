@@ -7,7 +7,8 @@
 // Every case is timed in-process, median of --reps runs after one warm-up on a 1M-parameter model; cases compared
 // with each other (libtorch/exact/exact+stats, fast/fast+stats/fast on one thread) run interleaved. Throughput is
 // parameters (weights and biases) per second. Peak memory is the process's VmHWM during the case minus its VmRSS
-// before it (the high-water mark is reset through /proc/self/clear_refs before each case).
+// before it (the high-water mark is reset through /proc/self/clear_refs before each case). BENCH_TIMES=1 also prints
+// every repetition's time (the 2-core benchmark VM is bimodal: see BENCHMARKS.md).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -247,6 +248,8 @@ internal static class Bench
         }
         long peak = Memory.Peak();
         if (quiet) return;
+        if (Environment.GetEnvironmentVariable("BENCH_TIMES") == "1")
+            for (int c = 0; c < cases.Count; c++) Console.WriteLine($"   {cases[c].Name}: {string.Join(" ", times[c].Select(x => (x * 1e3).ToString("F0")))} ms");
         for (int c = 0; c < cases.Count; c++)
         {
             var t = times[c].OrderBy(x => x).ToList();
