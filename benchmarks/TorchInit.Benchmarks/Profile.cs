@@ -124,7 +124,7 @@ internal static unsafe class Profile
         for (int r = 0; r < 5; r++)
         {
             var sw = Stopwatch.StartNew();
-            sink += MulChain(n, 0x9E3779B97F4A7C15UL | (ulong)r);
+            sink += MulChain(n, 0x9E3779B97F4A7C15UL | (uint)r);
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
         }
         if (sink == 42) Console.WriteLine();
