@@ -39,7 +39,7 @@ public class AutoConformanceTests
         using var g = new Generator((ulong)c.GetProperty("seed").GetInt64());
         var t = Init.Orthogonal(empty(F.Shape(expected), F.DType(expected)), gain, g);
 
-        AssertClose(expected, t, OrthogonalTolerance * gain, id);
+        F.AssertWithin(expected, t, OrthogonalTolerance * gain, id);
         AssertOrthogonal(t, gain, id);
     }
 
@@ -81,7 +81,7 @@ public class AutoConformanceTests
         {
             if (approximate.Contains(pname))
             {
-                AssertClose(value, actual[pname], OrthogonalTolerance, $"{id} {pname}");
+                F.AssertWithin(value, actual[pname], OrthogonalTolerance, $"{id} {pname}");
                 var hidden = actual[pname].shape[1];
                 for (long k = 0; k < actual[pname].shape[0] / hidden; k++)
                     AssertOrthogonal(actual[pname].narrow(0, k * hidden, hidden), 1.0, $"{id} {pname} gate {k}");
@@ -91,24 +91,6 @@ public class AutoConformanceTests
                 F.AssertMatches(value, actual[pname], $"{id} {pname}");
             }
         }
-    }
-
-    internal static double AssertClose(JsonElement expected, Tensor actual, double tolerance, string what)
-    {
-        Assert.Equal(F.Shape(expected), actual.shape);
-        var want = Convert.FromBase64String(expected.GetProperty("values").GetString()!);
-        var bytes = F.Bytes(actual);
-        Assert.Equal(want.Length, bytes.Length);
-        int size = actual.dtype == ScalarType.Float64 ? 8 : 4;
-        double worst = 0;
-        for (int i = 0; i < bytes.Length / size; i++)
-        {
-            double a = size == 8 ? BitConverter.ToDouble(bytes, i * 8) : BitConverter.ToSingle(bytes, i * 4);
-            double b = size == 8 ? BitConverter.ToDouble(want, i * 8) : BitConverter.ToSingle(want, i * 4);
-            worst = Math.Max(worst, Math.Abs(a - b));
-        }
-        Assert.True(worst <= tolerance, $"{what}: largest difference from PyTorch {worst:G3} > {tolerance:G3}");
-        return worst;
     }
 
     /// <summary>Rows (rows ≤ cols) or columns (rows &gt; cols) of the flattened tensor are orthonormal, times gain.</summary>

@@ -88,6 +88,10 @@ internal static class ReferenceFixtures
     public static void AssertMatches(JsonElement expected, Tensor actual, string what) =>
         AssertClose(expected, actual, what, (_, _) => 0);
 
+    /// <summary>Asserts <paramref name="actual"/> equals the reference (same shape and dtype) to within <paramref name="tolerance"/> per element.</summary>
+    public static void AssertWithin(JsonElement expected, Tensor actual, double tolerance, string what) =>
+        AssertClose(expected, actual, what, (_, _) => tolerance);
+
     /// <summary>
     /// Asserts a truncated-normal draw (PyTorch's uniform → erfinv → ×σ√2 → +μ → clamp) equals the reference
     /// up to <paramref name="erfinvUlps"/> units in the last place of erfinv's float32 output: the uniform draws
