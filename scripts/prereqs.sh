@@ -4,7 +4,10 @@
 #     ships GCC 12's libstdc++, which stops at GLIBCXX_3.4.30). On Debian 12 only, and only when the
 #     symbol is missing, libstdc++6 is installed from Debian 13 "trixie" with apt pinned so that only it
 #     and its dependencies come from trixie. The archive URI is read from this machine's apt sources.
-#  2. with --with-pytorch: Debian's python3-torch (the reference PyTorch used by scripts/gen_fixtures.py).
+#  2. with --with-pytorch: the reference PyTorch used by scripts/gen_fixtures.py and the twins: Debian 13's
+#     python3-torch 2.6 (nearest to TorchSharp's libtorch 2.10), installed with the same pinned apt run, with
+#     trixie's python3-sympy (bookworm's is too old for 2.6) and python3-scipy. It pulls python3.13, so
+#     /usr/bin/python3 becomes 3.13. An older torch in /usr/bin/python3 is replaced.
 # Elsewhere it explains the requirement and exits non-zero.
 set -euo pipefail
 
@@ -57,7 +60,8 @@ debian_archive_uri() {
   return 1
 }
 
-install_trixie_libstdcxx() {
+# apt-get install -t trixie PACKAGES..., with apt pinned to bookworm for everything else.
+install_from_trixie() {
   local uri tmp
   uri=$(debian_archive_uri) || { say "could not find this machine's Debian archive URI in its apt sources"; exit 1; }
   tmp=$(mktemp -d)
@@ -71,9 +75,9 @@ SRC
   local opts=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
               -o "Dir::State::Lists=$tmp/lists" -o APT::Default-Release=bookworm
               -o Dpkg::Options::=--force-confold -o Acquire::Retries=3)
-  say "installing libstdc++6 from trixie (pinned; pulls libc6 and companions)"
+  say "installing $* from trixie (pinned)"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" install -y -qq -t trixie libstdc++6 >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" install -y -qq -t trixie "$@" >/dev/null
 }
 
 . /etc/os-release 2>/dev/null || true
@@ -81,7 +85,7 @@ SRC
 if has_symbol; then
   say "libstdc++ already provides $SYMBOL"
 elif [ "${ID:-}" = debian ] && [ "${VERSION_CODENAME:-}" = bookworm ]; then
-  install_trixie_libstdcxx
+  install_from_trixie libstdc++6   # pulls libc6 and companions
   has_symbol || { say "libstdc++6 from trixie installed but $SYMBOL is still missing"; exit 1; }
   say "libstdc++ now provides $SYMBOL"
 else
@@ -94,14 +98,23 @@ MSG
   exit 1
 fi
 
+# The reference PyTorch: 2.6 or newer (1.13's float64 normal_ on small tensors and its erfinv differ from libtorch 2.10).
+REF_TORCH_MIN=2.6
+torch_version() { /usr/bin/python3 -c 'import torch; print(torch.__version__)' 2>/dev/null; }
+torch_is_reference() {
+  local v; v=$(torch_version) || return 1
+  [ "$(printf '%s\n%s\n' "$REF_TORCH_MIN" "${v%%+*}" | sort -V | head -n1)" = "$REF_TORCH_MIN" ]
+}
+
 if [ "$want_pytorch" = 1 ]; then
-  if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-    say "reference PyTorch present: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
-  elif command -v apt-get >/dev/null; then
-    say "installing Debian's python3-torch (reference PyTorch)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-scipy >/dev/null
+  if torch_is_reference; then
+    say "reference PyTorch present: $(torch_version)"
+  elif command -v apt-get >/dev/null && [ "${ID:-}" = debian ]; then
+    say "installing Debian 13's python3-torch (reference PyTorch; found: $(torch_version || echo none))"
+    install_from_trixie python3-torch python3-sympy python3-scipy
+    torch_is_reference || { say "python3-torch from trixie installed but /usr/bin/python3 has torch $(torch_version || echo none)"; exit 1; }
+    say "reference PyTorch now: $(torch_version)"
   else
-    say "reference PyTorch (/usr/bin/python3 with torch) is missing and apt-get is not available"; exit 1
+    say "reference PyTorch >= $REF_TORCH_MIN (/usr/bin/python3 with torch) is missing and this script installs it on Debian only"; exit 1
   fi
 fi
