@@ -49,7 +49,7 @@ using (no_grad())
     Console.WriteLine($"input std {x.std().item<float>():F3}, first pre-activation std {h.std().item<float>():F3}");
 }
 
-// InitScheme.Auto: each layer gets the scheme its activation needs, and the report says why.
+// InitPolicy.Auto: each layer gets the scheme its activation needs, and the report says why.
 var classifier = nn.Sequential(
     ("features", nn.Sequential(
         ("conv1", nn.Conv2d(3, 32, 3, padding: 1)), ("bn1", nn.BatchNorm2d(32)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
@@ -59,6 +59,6 @@ var classifier = nn.Sequential(
         ("fc1", nn.Linear(64, 128)), ("act", nn.LeakyReLU(0.1)), ("drop", nn.Dropout(0.5)),
         ("fc2", nn.Linear(128, 64)), ("tanh", nn.Tanh()),
         ("head", nn.Linear(64, 10)))));
-Console.WriteLine($"CNN classifier, InitScheme.Auto (seed {seed}):");
-Console.WriteLine(classifier.ApplyInit(InitScheme.Auto, new InitOptions { Seed = seed, MeasureRealized = true }));
+Console.WriteLine($"CNN classifier, InitPolicy.Auto (seed {seed}):");
+Console.WriteLine(classifier.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = seed, MeasureRealized = true }));
 return 0;

@@ -6,7 +6,7 @@ using F = TorchInit.Tests.ReferenceFixtures;
 namespace TorchInit.Tests;
 
 /// <summary>
-/// InitScheme.Auto on the zoo against real PyTorch (scripts/gen_fixtures.py, kinds "auto_model" and
+/// InitPolicy.Auto on the zoo against real PyTorch (scripts/gen_fixtures.py, kinds "auto_model" and
 /// "orthogonal"): the decisions written out by hand in the generator, and PyTorch applying exactly those
 /// choices. Every parameter bit for bit, except orthogonal ones: the QR decomposition runs in a different
 /// LAPACK, so those are compared to 1e-5 and checked for orthogonality.

@@ -4,7 +4,7 @@ using F = TorchInit.Tests.ReferenceFixtures;
 namespace TorchInit.Tests;
 
 /// <summary>
-/// InitScheme.Auto on every zoo model writes weights whose distribution is the one its report row names:
+/// InitPolicy.Auto on every zoo model writes weights whose distribution is the one its report row names:
 /// a one-sample Kolmogorov–Smirnov test against N(0, target std²) or U(−bound, bound) per weight,
 /// orthogonality for orthogonal weights, the exact constant for normalization layers and biases.
 /// </summary>

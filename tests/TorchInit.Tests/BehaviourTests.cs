@@ -781,7 +781,9 @@ public class BehaviourTests
     [Fact]
     public void Parse_accepts_names_and_aliases()
     {
-        Assert.Equal(InitScheme.HeNormal, InitScheme.Parse("he-normal"));
+        Assert.Equal(InitScheme.HeTruncatedNormal, InitScheme.Parse("he-normal"));   // Keras's he_normal is truncated
+        Assert.Equal(InitScheme.HeNormal, InitScheme.Parse("kaiming-normal"));       // PyTorch's kaiming_normal_ is not
+        Assert.Equal(InitScheme.HeNormal, InitScheme.Parse("HeNormal"));
         Assert.Equal(InitScheme.GlorotUniform, InitScheme.Parse("xavier_uniform"));
         Assert.Equal(InitScheme.HeUniform, InitScheme.Parse("KAIMING_UNIFORM"));
         Assert.Equal(InitScheme.TorchDefault, InitScheme.Parse("torch-default"));
@@ -800,12 +802,12 @@ public class BehaviourTests
         using var model = nn.Sequential(("fc", nn.Linear(4, 3)), ("relu", nn.ReLU()));
         using var before = Snapshot(P(model, "fc.weight"));
         using var x = randn(2, 4);
-        var policy = InitPolicy.Of(InitScheme.Auto);
-        Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.ApplyInit(InitScheme.Auto, null, (Tensor)null!)).ParamName);
-        Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.PlanInit(InitScheme.Auto, null, (Tensor)null!)).ParamName);
+        var policy = InitPolicy.Auto;
+        Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.ApplyInit(InitPolicy.Auto, null, (Tensor)null!)).ParamName);
+        Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.PlanInit(InitPolicy.Auto, null, (Tensor)null!)).ParamName);
         Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.ApplyInit(policy, null, (Tensor)null!)).ParamName);
         Assert.Equal("sampleInput", Assert.Throws<ArgumentNullException>(() => model.PlanInit(policy, null, (Tensor)null!)).ParamName);
-        Assert.Equal("module", Assert.Throws<ArgumentNullException>(() => ((Sequential)null!).ApplyInit(InitScheme.Auto, null, x)).ParamName);
+        Assert.Equal("module", Assert.Throws<ArgumentNullException>(() => ((Sequential)null!).ApplyInit(InitPolicy.Auto, null, x)).ParamName);
         Assert.Equal(Stats.Values(before), Stats.Values(P(model, "fc.weight")));
     }
 }

@@ -147,7 +147,7 @@ public class ConformanceTests
 
     private static void AssertWeight(JsonElement expected, Tensor weight, InitScheme scheme, InitReportRow row, string what)
     {
-        if (scheme.Kind == InitKind.VarianceScaling && scheme.Distribution == Distribution.TruncatedNormal)
+        if (scheme is VarianceScalingScheme { Distribution: Distribution.TruncatedNormal })
             F.AssertMatchesTruncNormal(expected, weight, what, 0.0, row.Bound / 2); // bound = 2σ'
         else
             F.AssertMatches(expected, weight, what);

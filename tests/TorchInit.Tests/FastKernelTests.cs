@@ -88,7 +88,7 @@ public unsafe class FastKernelTests
         {
             double mid = (lo + hi) / 2;
             if (mid == lo || mid == hi) break;
-            if (Sampling.Erf(mid) < p) lo = mid; else hi = mid;
+            if (ExactSampling.Erf(mid) < p) lo = mid; else hi = mid;
         }
         return (lo + hi) / 2;
     }

@@ -12,9 +12,9 @@ internal static class Stats
     /// <summary>Standard deviation of N(0, 1) truncated to [−2, 2], written out independently of the library.</summary>
     public const double TruncatedUnitStd = 0.87962566103423978;
 
-    /// <summary>Φ((x − mean) / std), with the C library's erf (through TorchInit's <c>Sampling.Erf</c>).</summary>
+    /// <summary>Φ((x − mean) / std), with the C library's erf (through TorchInit's <c>ExactSampling.Erf</c>).</summary>
     public static double NormalCdf(double x, double mean = 0.0, double std = 1.0) =>
-        0.5 * (1.0 + Sampling.Erf((x - mean) / (std * Math.Sqrt(2.0))));
+        0.5 * (1.0 + ExactSampling.Erf((x - mean) / (std * Math.Sqrt(2.0))));
 
     /// <summary>Standard normal density.</summary>
     public static double NormalPdf(double x) => Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI);
@@ -123,8 +123,8 @@ public class StatsSelfTests
     [InlineData(1e-8, 1.1283791670955126e-08)]
     public void Erf_matches_known_values(double x, double expected)
     {
-        // Sampling.Erf is the C library's erf here (what CPython's math.erf calls): within a few ulps of the true value.
-        Assert.True(Stats.Close(expected, Sampling.Erf(x), 8e-16), $"Erf({x}) = {Sampling.Erf(x):R}, expected {expected:R}");
+        // ExactSampling.Erf is the C library's erf here (what CPython's math.erf calls): within a few ulps of the true value.
+        Assert.True(Stats.Close(expected, ExactSampling.Erf(x), 8e-16), $"Erf({x}) = {ExactSampling.Erf(x):R}, expected {expected:R}");
     }
 
     /// <summary>The managed fallback (used where libm cannot be called) must agree with libm's erf (documented: about 1e-15 relative).</summary>
@@ -134,15 +134,15 @@ public class StatsSelfTests
         double worst = 0, worstX = 0;
         for (double x = -6; x <= 6; x += 1.0 / 64 + 1e-7)
         {
-            double a = Sampling.Erf(x), b = Sampling.ManagedErf(x);
+            double a = ExactSampling.Erf(x), b = ExactSampling.ManagedErf(x);
             double rel = a == b ? 0 : Math.Abs(a - b) / Math.Abs(a);
             if (rel > worst) { worst = rel; worstX = x; }
         }
         Assert.True(worst <= 1e-14, $"worst relative difference {worst:E3} at x = {worstX:R}");
-        Assert.Equal(0.0, Sampling.Erf(0.0));
-        Assert.Equal(0.0, Sampling.ManagedErf(0.0));
-        Assert.Equal(1.0, Sampling.ManagedErf(40.0));
-        Assert.Equal(-1.0, Sampling.ManagedErf(-40.0));
+        Assert.Equal(0.0, ExactSampling.Erf(0.0));
+        Assert.Equal(0.0, ExactSampling.ManagedErf(0.0));
+        Assert.Equal(1.0, ExactSampling.ManagedErf(40.0));
+        Assert.Equal(-1.0, ExactSampling.ManagedErf(-40.0));
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public class StatsSelfTests
     public void Truncation_constant_is_the_std_of_the_unit_normal_cut_at_two()
     {
         Assert.Equal(Stats.TruncatedUnitStd, Stats.SymmetricTruncatedNormalStd(1.0, 2.0), 14);
-        Assert.Equal(Stats.TruncatedUnitStd, Sampling.TruncatedNormalStdOfUnit);
+        Assert.Equal(Stats.TruncatedUnitStd, ExactSampling.TruncatedNormalStdOfUnit);
         // σ' = σ / 0.8796… cut at ±2σ' has standard deviation σ again.
         double sigma = 0.037;
         Assert.Equal(sigma, Stats.SymmetricTruncatedNormalStd(sigma / Stats.TruncatedUnitStd, 2.0), 15);

@@ -90,7 +90,7 @@ public class VisitorTests
             ("block", nn.Sequential(("fc", nn.Linear(4, 8)), ("bn", nn.BatchNorm1d(8)), ("drop", nn.Dropout(0.2)))),
             ("next", nn.Sequential(("flat", nn.Flatten()), ("act", nn.ReLU6()))),
             ("fc2", nn.Linear(8, 8)), ("fc3", nn.Linear(8, 2)));
-        var report = model.PlanInit(InitScheme.Auto);
+        var report = model.PlanInit(InitPolicy.Auto);
 
         var first = report.Decision("block.fc");
         Assert.Equal("ReLU6", first.Activation);
@@ -114,14 +114,14 @@ public class VisitorTests
     {
         using var scope = NewDisposeScope();
         var model = Zoo.Model("traced");
-        var structural = model.PlanInit(InitScheme.Auto);
+        var structural = model.PlanInit(InitPolicy.Auto);
         Assert.All(structural.Decisions, d =>
         {
             Assert.Equal(ActivationSource.Assumed, d.Source);
             Assert.Contains("not a Sequential", d.Reason);
         });
 
-        var traced = model.PlanInit(InitScheme.Auto, null, randn(2, 10));
+        var traced = model.PlanInit(InitPolicy.Auto, null, randn(2, 10));
         Assert.Equal(["ReLU", "Tanh", "(output)"], traced.Decisions.Select(d => d.Activation));
         Assert.Equal([ActivationSource.Traced, ActivationSource.Traced, ActivationSource.Assumed], traced.Decisions.Select(d => d.Source));
     }
@@ -131,12 +131,12 @@ public class VisitorTests
     {
         using var scope = NewDisposeScope();
         var model = Zoo.Model("functional");
-        foreach (var report in new[] { model.PlanInit(InitScheme.Auto), model.PlanInit(InitScheme.Auto, null, randn(2, 10)) })
+        foreach (var report in new[] { model.PlanInit(InitPolicy.Auto), model.PlanInit(InitPolicy.Auto, null, randn(2, 10)) })
         {
             Assert.All(report.Decisions, d => Assert.Equal(ActivationSource.Assumed, d.Source));
             Assert.All(report.Decisions, d => Assert.Equal("GlorotUniform", d.Scheme));
         }
-        var tracedReason = model.PlanInit(InitScheme.Auto, null, randn(2, 10)).Decision("fc1").Reason;
+        var tracedReason = model.PlanInit(InitPolicy.Auto, null, randn(2, 10)).Decision("fc1").Reason;
         Assert.Contains("functional activation", tracedReason);
         Assert.Contains("add a hint", tracedReason);
 
@@ -200,7 +200,7 @@ public class VisitorTests
         bn.eval();
         var before = Snapshot(model);
 
-        var e = Assert.Throws<InvalidOperationException>(() => model.ApplyInit(InitScheme.Auto, new InitOptions { Seed = 1 }, randn(3, 4)));
+        var e = Assert.Throws<InvalidOperationException>(() => model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 1 }, randn(3, 4)));
         Assert.IsType<InvalidDataException>(e.InnerException);
         Assert.Contains("boom", e.Message);
 
@@ -221,7 +221,7 @@ public class VisitorTests
         var mean = bn.running_mean!.clone();
         var x = randn(2, 3, 8, 8);
         torch.manual_seed(5);
-        var report = model.ApplyInit(InitScheme.Auto, new InitOptions { Seed = 2 }, x);
+        var report = model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 2 }, x);
         var next = torch.rand(3);
         torch.manual_seed(5);
         Assert.True(next.Equals(torch.rand(3)));
@@ -238,7 +238,7 @@ public class VisitorTests
     {
         using var scope = NewDisposeScope();
         var model = Zoo.Model("shared");
-        var report = model.ApplyInit(InitScheme.Auto, new InitOptions { Seed = 4 });
+        var report = model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 4 });
         Assert.Equal(["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias", "6.weight", "6.bias"], report.Rows.Select(r => r.QualifiedName));
         Assert.Equal("Tanh", report.Decision("2").Activation);
         Assert.All(report.Rows.Where(r => r.Path == "4"), r =>
@@ -274,7 +274,7 @@ public class VisitorTests
         Assert.Equal(0.0, P(model, "head.fc2.weight").abs().max().item<float>());
 
         // Auto as an override inside a fixed default.
-        var mixed = model.PlanInit(InitPolicy.Of(InitScheme.GlorotNormal).ForPath("conv", InitScheme.Auto));
+        var mixed = model.PlanInit(InitPolicy.Of(InitScheme.GlorotNormal).AutoForPath("conv"));
         Assert.Equal("HeNormal", mixed["conv.weight"].Scheme);
         Assert.Equal("GlorotNormal", mixed["head.fc1.weight"].Scheme);
     }
@@ -319,7 +319,7 @@ public class VisitorTests
             "relu" => nn.ReLU(), "tanh" => nn.Tanh(), "sigmoid" => nn.Sigmoid(), "selu" => nn.SELU(), "silu" => nn.SiLU(),
             "softmax" => nn.Softmax(1), _ => nn.LogSoftmax(1),
         };
-        var report = nn.Sequential(nn.Linear(8, 8), act).PlanInit(InitScheme.Auto);
+        var report = nn.Sequential(nn.Linear(8, 8), act).PlanInit(InitPolicy.Auto);
         Assert.Equal(scheme, report["0.weight"].Scheme);
         Assert.Equal(gain, report["0.weight"].Gain);
         Assert.Equal(activation.Contains("softmax") ? ActivationSource.Assumed : ActivationSource.Sequential, report.Decision("0").Source);
@@ -367,12 +367,12 @@ public class VisitorTests
     {
         using var scope = NewDisposeScope();
         var gru = nn.GRU(4, 3);
-        var g = gru.ApplyInit(InitScheme.Auto, new InitOptions { Seed = 2 });
+        var g = gru.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 2 });
         Assert.Equal(3, g["weight_ih_l0"].FanOut);
         for (int k = 0; k < 3; k++) AutoConformanceTests.AssertOrthogonal(P(gru, "weight_hh_l0").narrow(0, 3 * k, 3), 1.0, $"gate {k}");
 
         var rnn = nn.RNN(4, 3);
-        var assumed = rnn.PlanInit(InitScheme.Auto);
+        var assumed = rnn.PlanInit(InitPolicy.Auto);
         Assert.Equal("Tanh", assumed.Decision("").Activation);
         Assert.Equal(ActivationSource.Assumed, assumed.Decision("").Source);
         Assert.Equal(5.0 / 3, assumed["weight_ih_l0"].Gain);
@@ -395,7 +395,7 @@ public class VisitorTests
         Assert.InRange(rows.std().item<float>(), 0.23, 0.27);
 
         var plain = nn.Embedding(50, 4);
-        plain.ApplyInit(InitScheme.Auto, new InitOptions { Seed = 3 });
+        plain.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 3 });
         Assert.Equal(0L, P(plain, "weight").eq(0).all(1).sum().item<long>());
     }
 
@@ -440,17 +440,17 @@ public class VisitorTests
     {
         using var scope = NewDisposeScope();
         var model = nn.Sequential(nn.Linear(1000, 1000, device: torch.META), nn.ReLU(), nn.Linear(1000, 10, device: torch.META));
-        var plan = model.PlanInit(InitScheme.Auto);
+        var plan = model.PlanInit(InitPolicy.Auto);
         Assert.Equal(InitAction.Planned, plan["0.weight"].Action);
         Assert.Equal("HeNormal", plan["0.weight"].Scheme);
-        Assert.Throws<InvalidOperationException>(() => model.ApplyInit(InitScheme.Auto));
+        Assert.Throws<InvalidOperationException>(() => model.ApplyInit(InitPolicy.Auto));
     }
 
     [Fact]
     public void The_printed_report_explains_each_decision_and_decisions_are_a_data_view()
     {
         using var scope = NewDisposeScope();
-        var report = Zoo.Model("mlp").ApplyInit(InitScheme.Auto, new InitOptions { Seed = 1 });
+        var report = Zoo.Model("mlp").ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 1 });
         var text = report.ToString();
         Assert.Contains("found by", text);
         Assert.Contains("ReLU '1' follows (container order)", text);
@@ -466,13 +466,14 @@ public class VisitorTests
     }
 
     [Fact]
-    public void Auto_and_Orthogonal_are_schemes_by_name_but_Auto_needs_a_module()
+    public void Orthogonal_is_a_scheme_by_name_and_Auto_is_a_policy_not_a_scheme()
     {
-        Assert.Same(InitScheme.Auto, InitScheme.Parse("auto"));
         Assert.Same(InitScheme.Orthogonal, InitScheme.Parse("orthogonal"));
+        var e = Assert.Throws<ArgumentException>(() => InitScheme.Parse("auto"));
+        Assert.Contains("InitPolicy.Auto", e.Message);
+        Assert.True(InitPolicy.Auto.IsAuto);
+        Assert.False(((InitPolicy)InitScheme.HeNormal).IsAuto);
         using var scope = NewDisposeScope();
-        var e = Assert.Throws<ArgumentException>(() => empty(3, 3).ApplyInit(InitScheme.Auto));
-        Assert.Contains("apply it to a module", e.Message);
         var t = empty(6, 4);
         var row = t.ApplyInit(InitScheme.Orthogonal.WithNonlinearity(Nonlinearity.Relu), new InitOptions { Seed = 1 }).Rows[0];
         Assert.Equal(Math.Sqrt(2.0), row.Gain);

@@ -4,6 +4,23 @@ using static TorchSharp.torch;
 
 namespace TorchInit;
 
+/// <summary>Where a seeded exact-mode call draws its random numbers (<see cref="InitOptions.SeededDraws"/>).</summary>
+public enum SeededDraws
+{
+    /// <summary>
+    /// On a CPU generator seeded with the seed, copied to the parameter's device (default): the same seed gives the same
+    /// weights on the CPU and on any GPU, equal to PyTorch-on-CPU's after <c>torch.manual_seed(seed)</c>. Costs a
+    /// single-threaded CPU draw and a host-to-device copy per parameter.
+    /// </summary>
+    OnCpu,
+    /// <summary>
+    /// On a generator on the parameter's own device, seeded with the seed: PyTorch-on-that-device's numbers after
+    /// <c>torch.manual_seed(seed)</c> (PyTorch's CUDA generator gives other numbers than its CPU one), no copy, no CPU cost.
+    /// For CPU parameters the two settings are the same.
+    /// </summary>
+    OnParameterDevice,
+}
+
 /// <summary>Options for <c>ApplyInit</c>. Every property has a sensible default; <c>new InitOptions()</c> is PyTorch-compatible.</summary>
 public sealed record InitOptions
 {
@@ -20,13 +37,20 @@ public sealed record InitOptions
     /// <summary>A generator to draw from (it advances). Mutually exclusive with <see cref="Seed"/>.</summary>
     public Generator? Generator { get; init; }
 
+    /// <summary>With a <see cref="Seed"/>: draw on the CPU and copy (default, the same weights on every device) or on each parameter's own device (see <see cref="TorchInit.SeededDraws"/>).</summary>
+    public SeededDraws SeededDraws { get; init; } = SeededDraws.OnCpu;
+
     /// <summary>How fans are computed; default <see cref="FanConvention.Torch"/> (bit-compatible with PyTorch).</summary>
     public FanConvention FanConvention { get; init; } = FanConvention.Torch;
 
     /// <summary>
-    /// Layer types whose parameters are initialized (subclasses included). Null means <see cref="DefaultLayerTypes"/> for a
-    /// fixed scheme, and every kind <see cref="InitScheme.Auto"/> handles (Linear, Conv*, ConvTranspose*, Bilinear, Embedding,
-    /// RNN/LSTM/GRU, normalization) for Auto. With Auto, a listed type that is none of these is treated like a Linear layer.
+    /// The module types whose parameters are initialized (subclasses included); every other module that owns parameters is
+    /// left as it is and listed in <see cref="InitReport.Unhandled"/>. Null means the kinds the policy has rules for: under a
+    /// fixed scheme <see cref="LayerTaxonomy.FixedSchemeLayerTypes"/> (Linear, Conv*, ConvTranspose*), under
+    /// <see cref="InitPolicy.Auto"/> every kind it handles (those, Bilinear, Embedding, RNN/LSTM/GRU, normalization, activation
+    /// parameters); layers named by an override and <see cref="IInitializable"/> modules are handled in both. A listed type the
+    /// policy has no rule for is initialized like a Linear layer: its <c>weight</c> by the scheme (or, under Auto, by the
+    /// activation that follows it), its <c>bias</c> by the bias policy.
     /// </summary>
     public IReadOnlyCollection<Type>? LayerTypes { get; init; }
 
@@ -51,12 +75,8 @@ public sealed record InitOptions
     /// <summary>Threads fast mode may use; null means <see cref="Environment.ProcessorCount"/>. Results do not depend on it.</summary>
     public int? MaxDegreeOfParallelism { get; init; }
 
-    /// <summary>Linear, Conv1d/2d/3d and ConvTranspose1d/2d/3d.</summary>
-    public static IReadOnlyList<Type> DefaultLayerTypes { get; } =
-    [
-        typeof(Linear), typeof(Conv1d), typeof(Conv2d), typeof(Conv3d),
-        typeof(ConvTranspose1d), typeof(ConvTranspose2d), typeof(ConvTranspose3d),
-    ];
+    /// <summary>The module types a fixed scheme initializes when <see cref="LayerTypes"/> is null: Linear, Conv1d/2d/3d and ConvTranspose1d/2d/3d.</summary>
+    public static IReadOnlyList<Type> DefaultLayerTypes => LayerTaxonomy.FixedSchemeLayerTypes;
 
     internal void Validate()
     {
@@ -69,5 +89,7 @@ public sealed record InitOptions
             throw new ArgumentException($"MaxDegreeOfParallelism must be at least 1, got {MaxDegreeOfParallelism}.", nameof(MaxDegreeOfParallelism));
         if (Generator is not null && Generator.device.type == DeviceType.META)
             throw new ArgumentException("The generator is on the meta device, which cannot draw numbers.", nameof(Generator));
+        if (LayerTypes is not null && LayerTypes.Any(t => t is null || !typeof(nn.Module).IsAssignableFrom(t)))
+            throw new ArgumentException($"LayerTypes must be module types; got {string.Join(", ", LayerTypes.Select(t => t?.Name ?? "null"))}.", nameof(LayerTypes));
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorchInit.Fast;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,179 +7,182 @@ using static TorchSharp.torch;
 namespace TorchInit;
 
 /// <summary>
-/// The visitor behind <c>ApplyInit</c> and <c>PlanInit</c>: decides each module's scheme from the
-/// <see cref="InitPolicy"/> and writes (or, in a dry run, only reports) its parameters in pre-order, weight
-/// before bias, so a seeded call draws in the same order as PyTorch's <c>model.modules()</c> loop.
+/// Decides, writes nothing: walks the model in pre-order (<see cref="ModuleVisitor"/>), classifies each module once
+/// (<see cref="LayerTaxonomy"/>), asks the <see cref="InitPolicy"/> for its scheme (or the activation table, under Auto) and
+/// resolves each parameter's fill from its fans and gain. The result is an <see cref="InitPlan"/>: what <c>PlanInit</c> reports and
+/// what <see cref="PlanWriter"/> checks and then writes, weight before bias, so a seeded call draws in PyTorch's order.
+/// Tied parameters are recognized by their storage: the first occurrence is written, later ones are skipped.
 /// </summary>
-internal sealed class Initializer : ModuleVisitor
+internal sealed class InitPlanner : ModuleVisitor
 {
-    private readonly ParameterWriter _writer;
     private readonly InitPolicy _policy;
-    private readonly ActivationFinder _finder;
+    private readonly InitOptions _options;
+    private readonly ActivationFinder? _finder;
+    private ActivationFinder Finder => _finder ?? throw new InvalidOperationException("no module tree to search");
     private readonly Dictionary<nn.Module, (string Block, string Rule)> _zeroNorms = new(ReferenceEqualityComparer.Instance);
-    private readonly List<InitReportRow> _rows = new();
-    private readonly List<UnhandledModule> _unhandled = new();
+    private readonly Dictionary<object, string> _planned = new();
+    private readonly InitPlan _plan = new();
 
-    private Initializer(ModuleContext root, InitPolicy policy, ParameterWriter writer, ForwardTrace? trace)
+    private InitPlanner(InitPolicy policy, InitOptions options)
     {
-        _writer = writer;
         _policy = policy;
+        _options = options;
+    }
+
+    private InitPlanner(ModuleContext root, InitPolicy policy, InitOptions options, ForwardTrace? trace) : this(policy, options)
+    {
         _finder = new ActivationFinder(policy, trace, root);
         foreach (var rule in policy.ZeroLastNormBlocks)
             foreach (var block in root.PreOrder().Where(c => !c.IsShared && rule.Match(c)))
-                if (block.PreOrder().Skip(1).LastOrDefault(c => !c.IsShared && IsNormalization(c.Module)) is { } norm)
+                if (block.PreOrder().Skip(1).LastOrDefault(c => !c.IsShared && LayerTaxonomy.Classify(c.Module) == LayerKind.Normalization) is { } norm)
                     _zeroNorms.TryAdd(norm.Module, (block.Path, rule.Description));
     }
 
-    /// <summary>Decides and writes (or plans) every module of <paramref name="module"/>.</summary>
-    public static InitReport Run(nn.Module module, InitPolicy policy, InitOptions? options, Action? traceForward, bool plan)
+    /// <summary>The plan for <paramref name="module"/>; throws (before anything is written) for a tensor a scheme cannot fill.</summary>
+    public static InitPlan Plan(nn.Module module, InitPolicy policy, InitOptions options, Action? traceForward)
     {
-        ArgumentNullException.ThrowIfNull(module);
-        ArgumentNullException.ThrowIfNull(policy);
-        using var writer = new ParameterWriter(options, plan);
         var root = ModuleContext.Build(module);
         var trace = traceForward is null ? null : ForwardTrace.Record(root, traceForward);
-        var initializer = new Initializer(root, policy, writer, trace);
-        initializer.Visit(root);
-        return new InitReport(initializer._rows, initializer._unhandled);
+        var planner = new InitPlanner(root, policy, options, trace);
+        planner.Visit(root);
+        planner._plan.PolicyWarnings.AddRange(PolicyWarnings(root, policy));
+        return planner._plan;
     }
 
-    private enum Kind { WeightLayer, Embedding, Recurrent, Normalization, Activation, Other }
-
-    protected override void VisitWeightLayer(ModuleContext context) => Handle(context, Kind.WeightLayer);
-    protected override void VisitEmbedding(ModuleContext context, Embedding layer) => Handle(context, Kind.Embedding);
-    protected override void VisitRecurrent(ModuleContext context) => Handle(context, Kind.Recurrent);
-    protected override void VisitNormalization(ModuleContext context) => Handle(context, Kind.Normalization);
-    protected override void VisitActivation(ModuleContext context, Activation activation) => Handle(context, Kind.Activation);
-    protected override void VisitOther(ModuleContext context) => Handle(context, Kind.Other);
-
-    /// <summary>A shared module's repeated occurrence: one Skipped row per parameter; its first occurrence decided.</summary>
-    protected override void VisitShared(ModuleContext context)
+    /// <summary>The plan for one tensor with explicit or shape-rule fans (no module, no policy).</summary>
+    public static InitPlan PlanTensor(Tensor tensor, InitScheme scheme, Func<Fans> fans, InitOptions options)
     {
-        var parameters = context.Module.named_parameters().ToList();
-        if (parameters.Count == 0) return;
-        var first = context.SharedWith!;
-        var reason = $"shared: the same {context.TypeName} as '{first.Path}', initialized there; its first occurrence decides";
-        if (IsWeightLayer(context.Module) && SchemeFor(context).Scheme.Kind == InitKind.Auto)
-            reason += $" (here {_finder.Sequential(context).Activation.Name} follows)";
-        foreach (var (name, p) in parameters)
-            _rows.Add(ParameterWriter.Row(context.Path, context.TypeName, name, p, "", InitAction.Skipped,
-                $"shared module, same as '{first.Path}', already initialized") with { Reason = reason });
+        var planner = new InitPlanner(InitPolicy.Of(scheme), options with { IncludeFrozen = true });
+        planner.Add(planner.Weight("", "Tensor", "tensor", tensor, scheme, fans));
+        return planner._plan;
     }
 
-    private (InitScheme Scheme, string Reason) SchemeFor(ModuleContext c) =>
-        _policy.OverrideFor(c) is { } rule ? (rule.Value, $"override {rule.Description}") : (_policy.DefaultScheme, "");
+    // ---- dispatch: one switch on the module's kind ----
 
-    private void Handle(ModuleContext c, Kind kind)
+    protected override void VisitModule(ModuleContext c, LayerKind kind)
     {
-        var own = c.Module.named_parameters(recurse: false).ToList();
+        var own = c.Module.named_parameters(recurse: false).Select(p => (p.name, (Tensor)p.parameter)).ToList();
         if (own.Count == 0) return;
-        var types = _writer.Options.LayerTypes;
-        if (types is not null && !types.Any(t => t.IsInstanceOfType(c.Module)))
+        int first = _plan.Parameters.Count;
+        var rule = _policy.OverrideFor(c);
+        if (!Handles(c, kind, rule is not null))
         {
             Unhandled(c, own);
             return;
         }
-        var (scheme, overridden) = SchemeFor(c);
-        if (scheme.Kind != InitKind.Auto)
+        var scheme = rule is not null ? rule.Value : _policy.DefaultScheme;
+        double decidedGain = double.NaN;
+        if (kind == LayerKind.SelfInitializing && rule is null)
+            SelfInitializing(c, own);
+        else if (scheme is not null)
         {
-            if (overridden.Length == 0 && types is null && !InitOptions.DefaultLayerTypes.Any(t => t.IsInstanceOfType(c.Module)))
-                Unhandled(c, own);
-            else
-                Layer(c, own, scheme, r => overridden.Length == 0 ? r : r with { Reason = $"{overridden}: {scheme.Name}" });
-            return;
+            Layer(c, own, scheme, rule is null ? "" : $"override {rule.Description}: {scheme.Name}");
+            decidedGain = GainOf(scheme);
         }
+        else
+            decidedGain = Auto(c, kind, own);
+        Decide(c, first, decidedGain);
+    }
+
+    /// <summary>Whether the module's parameters are planned: <see cref="InitOptions.LayerTypes"/> when given, else the kinds the policy has rules for.</summary>
+    private bool Handles(ModuleContext c, LayerKind kind, bool overridden)
+    {
+        if (_options.LayerTypes is { } types) return types.Any(t => t.IsInstanceOfType(c.Module));
+        if (overridden || kind == LayerKind.SelfInitializing) return true;
+        if (_policy.IsAuto) return LayerTaxonomy.IsWeightLayer(kind) || kind is LayerKind.Embedding or LayerKind.Recurrent or LayerKind.Normalization or LayerKind.Activation;
+        return LayerTaxonomy.FixedSchemeLayerTypes.Any(t => t.IsInstanceOfType(c.Module));
+    }
+
+    /// <summary>Under Auto, by kind; returns the decided gain.</summary>
+    private double Auto(ModuleContext c, LayerKind kind, List<(string, Tensor)> own)
+    {
         switch (kind)
         {
-            case Kind.WeightLayer:
-                AutoWeightLayer(c, own);
-                break;
-            case Kind.Other when types is not null: // listed explicitly in LayerTypes: a weight layer by choice
-                AutoWeightLayer(c, own);
-                break;
-            case Kind.Embedding:
-                AutoEmbedding(c, own);
-                break;
-            case Kind.Recurrent:
-                AutoRecurrent(c, own);
-                break;
-            case Kind.Normalization:
-                AutoNormalization(c, own);
-                break;
-            case Kind.Activation:
+            case LayerKind.Embedding: AutoEmbedding(c, own); return double.NaN;
+            case LayerKind.Recurrent: return AutoRecurrent(c, own);
+            case LayerKind.Normalization: AutoNormalization(c, own); return double.NaN;
+            case LayerKind.Activation:
                 foreach (var (name, p) in own)
-                    _rows.Add(ParameterWriter.Row(c.Path, c.TypeName, name, p, "keep", InitAction.Kept, "activation parameter, left as constructed")
-                        with { ActivationSource = ActivationSource.Intrinsic, Reason = "an activation's own parameter (PReLU slope): left at its constructor value" });
-                break;
-            default:
-                Unhandled(c, own);
-                break;
+                    Add(Row(c, name, p, "keep", InitAction.Kept, "activation parameter, left as constructed") with
+                        { Source = ActivationSource.Intrinsic, Reason = "an activation's own parameter (PReLU slope): left at its constructor value" });
+                return double.NaN;
+            default: return AutoWeightLayer(c, own); // weight layers, and types listed in LayerTypes
         }
     }
 
-    private void Unhandled(ModuleContext c, List<(string name, Parameter parameter)> own) =>
-        _unhandled.Add(new UnhandledModule(c.Path, c.TypeName, own.Select(p => p.name).ToList()));
+    /// <summary>A repeated occurrence of a shared module: one Skipped row per parameter; its first occurrence decided.</summary>
+    protected override void VisitShared(ModuleContext c)
+    {
+        var parameters = c.Module.named_parameters().ToList();
+        if (parameters.Count == 0) return;
+        int first = _plan.Parameters.Count;
+        var origin = c.SharedWith!;
+        var reason = $"shared: the same {c.TypeName} as '{origin.Path}', initialized there; its first occurrence decides";
+        var rule = _policy.OverrideFor(c);
+        if (LayerTaxonomy.IsWeightLayer(LayerTaxonomy.Classify(c.Module)) && (rule is not null ? rule.Value : _policy.DefaultScheme) is null)
+            reason += $" (here {Finder.Sequential(c).Activation.Name} follows)";
+        foreach (var (name, p) in parameters)
+            Add(Row(c, name, p, "", InitAction.Skipped, $"shared module, same as '{origin.Path}', already initialized") with { Reason = reason });
+        Decide(c, first, double.NaN);
+    }
+
+    // ---- the rules ----
 
     /// <summary>A layer's weight by <paramref name="scheme"/> (fans by the fan convention), its bias by the bias policy, other parameters skipped.</summary>
-    private void Layer(ModuleContext c, List<(string name, Parameter parameter)> own, InitScheme scheme, Func<InitReportRow, InitReportRow> decorate)
+    private void Layer(ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, string reason,
+        string activation = "", ActivationSource source = ActivationSource.Explicit)
     {
-        string path = c.Path, type = c.TypeName;
-        var weight = own.FirstOrDefault(p => p.name == "weight").parameter;
+        var weight = own.FirstOrDefault(p => p.Name == "weight").Tensor;
         Fans? fans = null;
         Func<Fans>? weightFans = weight is null ? null
-            : () => fans ??= Fans.ForLayer(c.Module, weight.shape, _writer.Options.FanConvention, Qualified(path, "weight"));
+            : () => fans ??= Fans.ForLayer(c.Module, weight.shape, _options.FanConvention, Qualified(c.Path, "weight"));
+        PlannedParameter Decorate(PlannedParameter e) => reason.Length == 0 && activation.Length == 0 ? e
+            : e with { Activation = activation, Source = source, Reason = reason };
         if (weight is not null)
-            _rows.Add(decorate(_writer.Weight(path, type, "weight", weight, scheme, weightFans!)));
+            Add(Decorate(Weight(c.Path, c.TypeName, "weight", weight, scheme, weightFans!)));
         foreach (var (name, p) in own)
         {
             if (name == "weight") continue;
-            _rows.Add(decorate(name == "bias"
-                ? _writer.Bias(path, type, name, p, _writer.Options.Bias ?? scheme.DefaultBias, weightFans)
-                : ParameterWriter.Row(path, type, name, p, scheme.Name, InitAction.Skipped, "not a weight or bias of a handled layer")));
+            Add(Decorate(name == "bias"
+                ? Bias(c, name, p, _options.Bias ?? scheme.DefaultBias, weightFans)
+                : Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight or bias of a handled layer")));
         }
     }
 
-    private void AutoWeightLayer(ModuleContext c, List<(string name, Parameter parameter)> own)
+    private double AutoWeightLayer(ModuleContext c, List<(string, Tensor)> own)
     {
-        var (activation, source, detail) = _finder.Find(c);
+        var (activation, source, detail) = Finder.Find(c);
         var (scheme, why, assumed) = _policy.Choose(activation);
         if (assumed) source = ActivationSource.Assumed;
-        var reason = $"{Capitalize(detail)}; {why}";
-        Layer(c, own, scheme, r => r with { Activation = activation.Name, ActivationSource = source, Reason = reason });
+        Layer(c, own, scheme, $"{Capitalize(detail)}; {why}{GainOverrideNote(scheme)}", activation.Name, source);
+        return GainOf(scheme);
     }
 
-    private void AutoEmbedding(ModuleContext c, List<(string name, Parameter parameter)> own)
+    private void AutoEmbedding(ModuleContext c, List<(string Name, Tensor Tensor)> own)
     {
-        var weight = own.FirstOrDefault(p => p.name == "weight").parameter;
+        var weight = own.FirstOrDefault(p => p.Name == "weight").Tensor;
         if (weight is null || weight.dim() != 2)
         {
             Unhandled(c, own);
             return;
         }
         long dim = weight.shape[1];
-        var scheme = _policy.Embeddings == EmbeddingInit.Scaled
-            ? InitScheme.Normal(1 / Math.Sqrt(dim)) with { Name = $"Normal(0, 1/√{dim})" }
-            : InitScheme.Normal(1.0);
-        var reason = _policy.Embeddings == EmbeddingInit.Scaled
+        bool scaled = _policy.Embeddings == EmbeddingInit.Scaled;
+        var scheme = scaled ? InitScheme.Normal(1 / Math.Sqrt(dim)) : InitScheme.Normal(1.0);
+        var reason = scaled
             ? $"Embedding: scaled N(0, 1/d), d = {dim}, so each embedded vector has norm ≈ 1"
             : "Embedding: PyTorch's default N(0, 1): a row is looked up, not summed over a fan";
-        long? padding = weight.device_type == DeviceType.META ? null : ZeroRow(weight);
-        var row = _writer.Weight(c.Path, c.TypeName, "weight", weight, scheme, () => Fans.FromShape(weight.shape, Qualified(c.Path, "weight")));
-        if (padding is long index && row.Action is InitAction.Initialized or InitAction.Planned)
+        var entry = Weight(c.Path, c.TypeName, "weight", weight, scheme, () => Fans.FromShape(weight.shape, Qualified(c.Path, "weight")),
+            scaled ? $"Normal(0, 1/√{dim})" : null);
+        if (entry.Writes && weight.device_type != DeviceType.META && ZeroRow(weight) is long index)
         {
-            if (!_writer.Plan)
-            {
-                using var _ = no_grad();
-                using var paddingRow = weight[index];
-                paddingRow.zero_();
-            }
             var note = $"row {index} kept at 0 (it was the only all-zero row: padding_idx)";
-            row = _writer.Remeasure(row with { Note = row.Note.Length == 0 ? note : $"{row.Note}; {note}" }, weight);
+            entry = entry with { Fill = new PaddingRowFill(entry.Fill!, index), Note = entry.Note.Length == 0 ? note : $"{entry.Note}; {note}" };
             reason += $"; row {index} kept at 0 (padding_idx)";
         }
-        _rows.Add(row with { ActivationSource = ActivationSource.Intrinsic, Reason = reason });
-        foreach (var (name, p) in own.Where(p => p.name != "weight"))
-            _rows.Add(ParameterWriter.Row(c.Path, c.TypeName, name, p, scheme.Name, InitAction.Skipped, "not a weight of an Embedding"));
+        Add(entry with { Source = ActivationSource.Intrinsic, Reason = reason });
+        foreach (var (name, p) in own.Where(p => p.Name != "weight"))
+            Add(Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight of an Embedding"));
     }
 
     /// <summary>
@@ -194,14 +198,14 @@ internal sealed class Initializer : ModuleVisitor
         return zeroRows.numel() == 1 ? zeroRows.item<long>() : null;
     }
 
-    private void AutoRecurrent(ModuleContext c, List<(string name, Parameter parameter)> own)
+    private double AutoRecurrent(ModuleContext c, List<(string Name, Tensor Tensor)> own)
     {
-        var hh = own.FirstOrDefault(p => p.name.StartsWith("weight_hh", StringComparison.Ordinal)).parameter;
-        var ih = own.FirstOrDefault(p => p.name.StartsWith("weight_ih", StringComparison.Ordinal)).parameter;
+        var hh = own.FirstOrDefault(p => p.Name.StartsWith("weight_hh", StringComparison.Ordinal)).Tensor;
+        var ih = own.FirstOrDefault(p => p.Name.StartsWith("weight_ih", StringComparison.Ordinal)).Tensor;
         if (hh is null || ih is null || hh.dim() != 2)
         {
             Unhandled(c, own);
-            return;
+            return double.NaN;
         }
         long hidden = hh.shape[1];
         int gates = (int)(ih.shape[0] / hidden);
@@ -212,84 +216,244 @@ internal sealed class Initializer : ModuleVisitor
         ActivationSource source;
         string why;
         if (lstm || gru)
-        {
-            activation = Activation.Sigmoid;
-            source = ActivationSource.Intrinsic;
-            why = $"{c.TypeName} gates ({gateNames}) are sigmoids (the candidate's tanh shares the layout)";
-        }
+            (activation, source, why) = (Activation.Sigmoid, ActivationSource.Intrinsic, $"{c.TypeName} gates ({gateNames}) are sigmoids (the candidate's tanh shares the layout)");
         else if (_policy.HintFor(c) is { } hint)
-        {
             (activation, source, why) = (hint.Value, ActivationSource.Hint, $"{hint.Description} says the cell's nonlinearity is {hint.Value.Name}");
-        }
         else
-        {
             (activation, source, why) = (Activation.Tanh, ActivationSource.Assumed,
                 "TorchSharp does not expose an RNN's nonlinearity: tanh (PyTorch's default) assumed; a hint with Activation.Relu says otherwise");
-        }
         var (inputScheme, inputWhy, _) = _policy.Choose(activation);
         var recurrent = _policy.HiddenToHiddenScheme;
         var forget = _policy.LstmForgetGateBias;
         foreach (var (name, p) in own)
         {
-            InitReportRow row;
+            PlannedParameter entry;
             string reason;
             if (name.StartsWith("weight_ih", StringComparison.Ordinal))
             {
-                row = _writer.WeightBlocks(c.Path, c.TypeName, name, p, inputScheme, gates);
-                reason = $"input-to-hidden, per gate: {why}; {inputWhy}";
+                entry = Blocks(c, name, p, inputScheme, gates);
+                reason = $"input-to-hidden, per gate: {why}; {inputWhy}{GainOverrideNote(inputScheme)}";
             }
             else if (name.StartsWith("weight_hh", StringComparison.Ordinal))
             {
-                row = _writer.WeightBlocks(c.Path, c.TypeName, name, p, recurrent, gates);
+                entry = Blocks(c, name, p, recurrent, gates);
                 reason = $"hidden-to-hidden, per gate [{hidden}, {hidden}] block: {recurrent.Name} keeps the recurrent map's singular values at the gain, " +
                          "so repeated steps neither explode nor vanish (Saxe et al. 2013)";
             }
             else if (lstm && forget != 0 && name.StartsWith("bias_ih", StringComparison.Ordinal) && p.shape[0] == 4 * hidden)
             {
-                row = _writer.Constant(c.Path, c.TypeName, name, p, 0.0, $"zeros, forget gate {Num(forget)}", (hidden, hidden, forget),
+                entry = Constant(c, name, p, new ConstantFill(0.0, (hidden, hidden, forget)), $"zeros, forget gate {Num(forget)}",
                     $"elements [{hidden}, {2 * hidden}) (forget gate) = {Num(forget)}");
                 reason = $"bias 0, forget gate {Num(forget)} in bias_ih only (bias_hh stays 0, so b_ih + b_hh = {Num(forget)}): the cell remembers by default (Jozefowicz et al. 2015)";
             }
             else if (name.StartsWith("bias", StringComparison.Ordinal))
             {
-                row = _writer.Constant(c.Path, c.TypeName, name, p, 0.0, "zeros");
+                entry = Constant(c, name, p, new ConstantFill(0.0), "zeros");
                 reason = "recurrent bias: 0";
             }
             else
             {
-                row = ParameterWriter.Row(c.Path, c.TypeName, name, p, "", InitAction.Skipped, "not a weight or bias of a recurrent layer");
+                entry = Row(c, name, p, "", InitAction.Skipped, "not a weight or bias of a recurrent layer");
                 reason = "";
             }
-            _rows.Add(row with { Activation = activation.Name, ActivationSource = source, Reason = reason });
+            Add(entry with { Activation = activation.Name, Source = source, Reason = reason });
         }
+        return GainOf(inputScheme);
     }
 
-    private void AutoNormalization(ModuleContext c, List<(string name, Parameter parameter)> own)
+    private void AutoNormalization(ModuleContext c, List<(string Name, Tensor Tensor)> own)
     {
         bool zero = _zeroNorms.TryGetValue(c.Module, out var block);
         foreach (var (name, p) in own)
         {
-            InitReportRow row;
-            string reason;
-            if (name == "weight")
+            var entry = name switch
             {
-                row = zero ? _writer.Constant(c.Path, c.TypeName, name, p, 0.0, "zeros") : _writer.Constant(c.Path, c.TypeName, name, p, 1.0, "ones");
-                reason = zero
-                    ? $"last normalization in residual block '{block.Block}' ({block.Rule}): weight 0, so the block starts as the identity (Goyal et al. 2017)"
-                    : "normalization: weight 1, bias 0 (the identity affine map, PyTorch's default)";
-            }
-            else if (name == "bias")
-            {
-                row = _writer.Constant(c.Path, c.TypeName, name, p, 0.0, "zeros");
-                reason = "normalization: bias 0";
-            }
-            else
-            {
-                row = ParameterWriter.Row(c.Path, c.TypeName, name, p, "", InitAction.Skipped, "not a weight or bias of a normalization layer");
-                reason = "";
-            }
-            _rows.Add(row with { ActivationSource = ActivationSource.Intrinsic, Reason = reason });
+                "weight" => Constant(c, name, p, new ConstantFill(zero ? 0.0 : 1.0), zero ? "zeros" : "ones") with
+                {
+                    Reason = zero
+                        ? $"last normalization in residual block '{block.Block}' ({block.Rule}): weight 0, so the block starts as the identity (Goyal et al. 2017)"
+                        : "normalization: weight 1, bias 0 (the identity affine map, PyTorch's default)",
+                },
+                "bias" => Constant(c, name, p, new ConstantFill(0.0), "zeros") with { Reason = "normalization: bias 0" },
+                _ => Row(c, name, p, "", InitAction.Skipped, "not a weight or bias of a normalization layer"),
+            };
+            Add(entry with { Source = ActivationSource.Intrinsic });
         }
+    }
+
+    /// <summary>An <see cref="IInitializable"/> module: each declared parameter by its scheme, the rest skipped.</summary>
+    private void SelfInitializing(ModuleContext c, List<(string Name, Tensor Tensor)> own)
+    {
+        var declarations = new ParameterDeclarations(c, own.Select(p => (p.Name, (TorchSharp.Modules.Parameter)p.Tensor)).ToList());
+        ((IInitializable)c.Module).DeclareInit(declarations);
+        string by = $"{c.TypeName}.DeclareInit";
+        foreach (var (name, p) in own)
+        {
+            var d = declarations.Declared.FirstOrDefault(x => x.Name == name);
+            PlannedParameter entry;
+            if (d.Name is null)
+                entry = Row(c, name, p, "", InitAction.Skipped, $"not declared by {by}");
+            else if (d.Scheme is null)
+                entry = Row(c, name, p, "keep", InitAction.Kept, $"kept by {by}");
+            else if (d.Blocks > 1)
+                entry = Blocks(c, name, p, d.Scheme, d.Blocks);
+            else
+                entry = Weight(c.Path, c.TypeName, name, p, d.Scheme, () => d.Fans ?? Fans.FromShape(p.shape, Qualified(c.Path, name)));
+            Add(entry with { Source = ActivationSource.Intrinsic, Reason = d.Name is null ? "" : $"{by}: {d.Reason}" });
+        }
+    }
+
+    // ---- entries ----
+
+    /// <summary>A weight by <paramref name="scheme"/>; <paramref name="fans"/> is called when the scheme needs fans or the weight has them.</summary>
+    private PlannedParameter Weight(string path, string layerType, string name, Tensor weight, InitScheme scheme, Func<Fans> fans, string? schemeName = null)
+    {
+        schemeName ??= scheme.Name;
+        if (Guard(path, layerType, name, weight, schemeName) is { } skipped) return skipped;
+        // Fixed-value schemes need no fans; they are still reported for weights that have them.
+        Fans? f = scheme.NeedsFans || weight.dim() >= 2 ? fans() : null;
+        var fill = scheme.Resolve(new FillRequest(weight.shape, f, _options.Gain, Qualified(path, name)));
+        return Planned(new PlannedParameter
+        {
+            Path = path, LayerType = layerType, Name = name, Tensor = weight, Fill = fill, Action = InitAction.Initialized,
+            Scheme = schemeName, Fans = f, FanConvention = f is null ? null : _options.FanConvention, Gain = GainOf(scheme),
+        });
+    }
+
+    /// <summary>A weight of <paramref name="blocks"/> equal blocks stacked along dimension 0 (gates), each by <paramref name="scheme"/> with its own fans, in order.</summary>
+    private PlannedParameter Blocks(ModuleContext c, string name, Tensor weight, InitScheme scheme, int blocks)
+    {
+        if (Guard(c.Path, c.TypeName, name, weight, scheme.Name) is { } skipped) return skipped;
+        var qualified = Qualified(c.Path, name);
+        if (weight.dim() == 0 || weight.shape[0] % blocks != 0)
+            throw new ArgumentException($"'{qualified}' {Check.Shape(weight.shape)} does not split into {blocks} equal blocks along dimension 0.", qualified);
+        var blockShape = weight.shape.ToArray();
+        blockShape[0] /= blocks;
+        var f = Fans.FromShape(blockShape, qualified);
+        var inner = scheme.Resolve(new FillRequest(blockShape, f, _options.Gain, qualified));
+        return Planned(new PlannedParameter
+        {
+            Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = weight, Fill = blocks == 1 ? inner : new BlockFill(inner, blocks),
+            Action = InitAction.Initialized, Scheme = scheme.Name, Fans = f, FanConvention = TorchInit.FanConvention.Torch, Gain = GainOf(scheme),
+            Note = blocks == 1 ? "" : $"{blocks} blocks [{string.Join(", ", blockShape)}], one per gate, each drawn on its own",
+        });
+    }
+
+    private PlannedParameter Constant(ModuleContext c, string name, Tensor p, ConstantFill fill, string scheme, string note = "") =>
+        Guard(c.Path, c.TypeName, name, p, scheme) ?? Planned(new PlannedParameter
+        {
+            Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = p, Fill = fill, Action = InitAction.Initialized, Scheme = scheme, Note = note,
+        });
+
+    /// <summary>A bias by <paramref name="policy"/>; <paramref name="weightFans"/> supplies fan_in for PyTorch's default bias.</summary>
+    private PlannedParameter Bias(ModuleContext c, string name, Tensor bias, BiasPolicy policy, Func<Fans>? weightFans)
+    {
+        string scheme = BiasName(policy);
+        if (policy == BiasPolicy.Keep)
+            return Row(c, name, bias, scheme, InitAction.Kept, "bias policy Keep");
+        if (Guard(c.Path, c.TypeName, name, bias, scheme) is { } skipped) return skipped;
+        if (policy == BiasPolicy.Zeros)
+            return Planned(new PlannedParameter
+            {
+                Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = bias, Fill = new ConstantFill(0.0), Action = InitAction.Initialized, Scheme = scheme,
+            });
+        if (weightFans is null)
+            return Row(c, name, bias, scheme, InitAction.Warning, "no weight to take fan_in from; left unchanged");
+        var f = weightFans();
+        return Planned(new PlannedParameter
+        {
+            Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = bias, Fill = TorchDefaults.LinearBias(f), Action = InitAction.Initialized,
+            Scheme = scheme, Fans = f, FanConvention = _options.FanConvention,
+        });
+    }
+
+    /// <summary>How a bias policy reads in the report: "zeros", "keep", "TorchDefault".</summary>
+    private static string BiasName(BiasPolicy policy) => policy switch
+    {
+        BiasPolicy.Zeros => "zeros",
+        BiasPolicy.Keep => "keep",
+        _ => "TorchDefault",
+    };
+
+    /// <summary>A row for a parameter that is deliberately not written.</summary>
+    private static PlannedParameter Row(ModuleContext c, string name, Tensor p, string scheme, InitAction action, string note) =>
+        Row(c.Path, c.TypeName, name, p, scheme, action, note);
+
+    private static PlannedParameter Row(string path, string layerType, string name, Tensor p, string scheme, InitAction action, string note) =>
+        new() { Path = path, LayerType = layerType, Name = name, Tensor = p, Action = action, Scheme = scheme, Note = note };
+
+    /// <summary>Why a parameter is not written although its layer is handled: tied to one already planned, frozen, or empty.</summary>
+    private PlannedParameter? Guard(string path, string layerType, string name, Tensor p, string scheme)
+    {
+        TensorCheck.EnsureAlive(p, Qualified(path, name));
+        if (_planned.TryGetValue(StorageKey(p), out var first))
+            return Row(path, layerType, name, p, scheme, InitAction.Skipped, $"shared with {first}, already initialized");
+        if (!_options.IncludeFrozen && p is TorchSharp.Modules.Parameter { requires_grad: false })
+            return Row(path, layerType, name, p, scheme, InitAction.Skipped, "frozen (requires_grad = false); set IncludeFrozen to initialize it");
+        if (p.numel() == 0)
+            return Row(path, layerType, name, p, scheme, InitAction.Warning, "zero-element tensor: initialization is a no-op");
+        return null;
+    }
+
+    /// <summary>Remembers a written entry's storage, so that a tied parameter met later is skipped.</summary>
+    private PlannedParameter Planned(PlannedParameter entry)
+    {
+        _planned.TryAdd(StorageKey(entry.Tensor), entry.QualifiedName);
+        return entry;
+    }
+
+    /// <summary>
+    /// Identifies a parameter by its storage, whichever wrapper holds it (TorchSharp's Embedding returns a new wrapper on each
+    /// <c>weight</c> read): the address of its first element with dtype and shape; on the meta device, which has no storage, the handle.
+    /// </summary>
+    private static object StorageKey(Tensor t)
+    {
+        var data = FastFill.AnyDataPointer(t);
+        return data == IntPtr.Zero ? t.Handle : (data, t.dtype, string.Join(",", t.shape));
+    }
+
+    private void Add(PlannedParameter entry) => _plan.Parameters.Add(entry);
+
+    private void Unhandled(ModuleContext c, List<(string Name, Tensor Tensor)> own) =>
+        _plan.Unhandled.Add(new UnhandledModule(c.Path, c.TypeName, own.Select(p => p.Name).ToList()));
+
+    /// <summary>The module's decision, from its first entry with a reason, with the gain decided for it (also when that entry was not written).</summary>
+    private void Decide(ModuleContext c, int firstEntry, double decidedGain)
+    {
+        var e = _plan.Parameters.Skip(firstEntry).FirstOrDefault(x => x.Reason.Length > 0);
+        if (e is null) return;
+        _plan.Decisions.Add(new LayerDecision(c.Path, c.TypeName, e.Activation, e.Source, e.Scheme, double.IsNaN(decidedGain) ? e.Gain : decidedGain, e.Reason));
+    }
+
+    /// <summary>The gain a scheme applies here: <see cref="InitOptions.Gain"/> when set, else the scheme's; NaN for schemes without one.</summary>
+    private double GainOf(InitScheme scheme) => double.IsNaN(scheme.Gain) ? double.NaN : _options.Gain ?? scheme.Gain;
+
+    private string GainOverrideNote(InitScheme scheme) =>
+        _options.Gain is double g && !double.IsNaN(scheme.Gain) ? $"; gain {Num(g)} set by InitOptions.Gain instead of {Num(scheme.Gain)}" : "";
+
+    /// <summary>Rules of the policy that matched no module, and hints that matched only modules that are not layers.</summary>
+    private static IEnumerable<string> PolicyWarnings(ModuleContext root, InitPolicy policy)
+    {
+        var contexts = root.PreOrder().Where(c => !c.IsShared).ToList();
+        foreach (var rule in policy.Overrides.Select(r => (r.Match, r.Description))
+                     .Concat(policy.ZeroLastNormBlocks.Select(r => (r.Match, r.Description))))
+            if (!contexts.Any(rule.Match))
+                yield return $"{rule.Description} matches no module of this model (paths and globs are case-sensitive: {Paths(contexts)})";
+        foreach (var hint in policy.Hints)
+        {
+            var matched = contexts.Where(hint.Match).ToList();
+            if (matched.Count == 0)
+                yield return $"{hint.Description} matches no module of this model (paths and globs are case-sensitive: {Paths(contexts)})";
+            else if (!matched.Any(c => LayerTaxonomy.IsLayer(LayerTaxonomy.Classify(c.Module))))
+                yield return $"{hint.Description} matches only modules that are not layers ({string.Join(", ", matched.Select(c => c.ToString()))}): " +
+                             "a hint names the layer an activation follows";
+        }
+    }
+
+    private static string Paths(List<ModuleContext> contexts)
+    {
+        var paths = contexts.Where(c => c.Path.Length > 0).Select(c => c.Path).ToList();
+        return paths.Count == 0 ? "it has no submodules" : "its modules are " + string.Join(", ", paths.Take(12)) + (paths.Count > 12 ? ", …" : "");
     }
 
     private static string Qualified(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";

@@ -31,30 +31,38 @@ public static class Build
 {
     /// <summary>
     /// Constructs the model returned by <paramref name="factory"/> without default initialization and
-    /// initializes it once: the layers <c>ApplyInit</c> handles by <paramref name="scheme"/>, everything else by
+    /// initializes it once: the layers <c>ApplyInit</c> handles by <paramref name="policy"/>, everything else by
     /// its layer's PyTorch default.
     /// </summary>
     /// <param name="factory">Constructs the model, e.g. <c>() =&gt; new MyModel()</c>.</param>
-    /// <param name="scheme">The weight scheme for <c>ApplyInit</c>.</param>
+    /// <param name="policy">The policy or scheme for <c>ApplyInit</c> (e.g. <see cref="InitScheme.HeNormal"/>, <see cref="InitPolicy.Auto"/>).</param>
     /// <param name="report"><c>ApplyInit</c>'s report.</param>
     /// <param name="options"><c>ApplyInit</c>'s options (seed, mode, bias policy, …).</param>
     /// <param name="device">Where the parameters are allocated; default CPU.</param>
     /// <returns>The initialized model.</returns>
     /// <exception cref="NotSupportedException">A module's meta parameters cannot be replaced or given a default (see remarks).</exception>
-    public static T WithoutDefaultInit<T>(Func<T> factory, InitScheme scheme, out InitReport report, InitOptions? options = null, Device? device = null)
+    public static T WithoutDefaultInit<T>(Func<T> factory, InitPolicy policy, out InitReport report, InitOptions? options = null, Device? device = null)
         where T : nn.Module
     {
         ArgumentNullException.ThrowIfNull(factory);
-        ArgumentNullException.ThrowIfNull(scheme);
+        ArgumentNullException.ThrowIfNull(policy);
         options ??= new InitOptions();
+        options.Validate();
         device ??= CPU;
         var previous = get_default_device();
+        // Layers that initialize natively before moving to the default device draw from the global generator even on the
+        // meta device: its state is put back, so constructing here consumes no random numbers.
+        using var rngState = torch.random.get_rng_state();
         T model;
         set_default_device(META);
         try { model = factory(); }
-        finally { set_default_device(previous); }
+        finally
+        {
+            set_default_device(previous);
+            torch.random.set_rng_state(rngState);
+        }
 
-        var slots = Plan(model);
+        var slots = Slots(model);
         using (no_grad())
         {
             foreach (var s in slots.Where(s => s.IsParameter))
@@ -62,30 +70,32 @@ public static class Build
             foreach (var s in slots.Where(s => !s.IsParameter))
                 s.Materialize(device);
         }
-        report = model.ApplyInit(scheme, options);
+        var plan = InitPlanner.Plan(model, policy, options, null);
+        report = PlanWriter.Write(plan, options);
 
-        var written = new HashSet<string>(report.Rows.Where(r => r.Action == InitAction.Initialized).Select(r => r.QualifiedName));
-        var writtenTensors = new HashSet<IntPtr>(slots.Where(s => written.Contains(s.Qualified)).Select(s => s.Current!.Handle));
+        // What the plan did not write gets its layer's PyTorch default, in slot (pre-)order, from the global generator.
+        var written = plan.Parameters.Where(e => e.Writes).Select(e => Fast.FastFill.AnyDataPointer(e.Tensor)).ToHashSet();
+        using var sampler = new Sampler((Generator?)null);
         using (no_grad())
         {
-            foreach (var group in slots.GroupBy(s => s.Owner, ReferenceEqualityComparer.Instance))
+            foreach (var s in slots.Where(s => !written.Contains(Fast.FastFill.AnyDataPointer(s.Current!))))
             {
-                var module = (nn.Module)group.Key!;
-                var left = group.Where(s => !written.Contains(s.Qualified) && !writtenTensors.Contains(s.Current!.Handle)).ToList();
-                if (left.Count > 0) Defaults.Apply(module, left.Select(s => s.Name).ToHashSet());
+                var tensors = s.Owner.named_parameters(recurse: false).Select(p => (p.name, (Tensor)p.parameter))
+                    .Concat(s.Owner.named_buffers(recurse: false)).ToDictionary(x => x.Item1, x => x.Item2);
+                TorchDefaults.For(s.Owner, s.Name, tensors)?.Write(s.Current!, sampler);
             }
         }
         return model;
     }
 
-    /// <summary>As <see cref="WithoutDefaultInit{T}(Func{T}, InitScheme, out InitReport, InitOptions?, Device?)"/>, without the report.</summary>
+    /// <summary>As <see cref="WithoutDefaultInit{T}(Func{T}, InitPolicy, out InitReport, InitOptions?, Device?)"/>, without the report.</summary>
     /// <param name="factory">Constructs the model.</param>
-    /// <param name="scheme">The weight scheme for <c>ApplyInit</c>.</param>
+    /// <param name="policy">The policy or scheme for <c>ApplyInit</c> (e.g. <see cref="InitScheme.HeNormal"/>, <see cref="InitPolicy.Auto"/>).</param>
     /// <param name="options"><c>ApplyInit</c>'s options.</param>
     /// <param name="device">Where the parameters are allocated; default CPU.</param>
     /// <returns>The initialized model.</returns>
-    public static T WithoutDefaultInit<T>(Func<T> factory, InitScheme scheme, InitOptions? options = null, Device? device = null)
-        where T : nn.Module => WithoutDefaultInit(factory, scheme, out _, options, device);
+    public static T WithoutDefaultInit<T>(Func<T> factory, InitPolicy policy, InitOptions? options = null, Device? device = null)
+        where T : nn.Module => WithoutDefaultInit(factory, policy, out _, options, device);
 
     /// <summary>One meta tensor to replace: where it lives and how to put its replacement there.</summary>
     private sealed class Slot(nn.Module owner, string path, string name, Tensor meta, bool isParameter, Action<Tensor> assign)
@@ -96,16 +106,22 @@ public static class Build
         public bool IsParameter { get; } = isParameter;
         public Tensor? Current { get; private set; }
 
-        /// <summary>Allocates the replacement (uninitialized) and assigns it.</summary>
+        /// <summary>Allocates the replacement (uninitialized) and assigns it; the meta tensor it replaces is released.</summary>
         public void Materialize(Device device)
         {
             var storage = empty(meta.shape, meta.dtype, device);
-            Current = IsParameter ? new Parameter(storage, meta.requires_grad) : storage;
+            if (IsParameter)
+            {
+                Current = new Parameter(storage, meta.requires_grad);
+                storage.Dispose(); // the parameter holds its own reference to the same storage
+            }
+            else Current = storage;
             assign(Current);
+            if (!meta.IsInvalid) meta.Dispose();
         }
     }
 
-    private static List<Slot> Plan(nn.Module model)
+    private static List<Slot> Slots(nn.Module model)
     {
         var slots = new List<Slot>();
         var problems = new List<string>();
@@ -116,7 +132,7 @@ public static class Build
             var metaBuffers = m.named_buffers(recurse: false).Where(b => b.buffer.is_meta).ToList();
             if (metaParams.Count + metaBuffers.Count == 0) continue;
             string where = $"'{(path.Length == 0 ? "(root)" : path)}' ({ModuleTree.TypeName(m)})";
-            if (!Defaults.Knows(m))
+            if (!TorchDefaults.Knows(m))
             {
                 problems.Add($"{where}: TorchInit does not know its default initialization; construct it with device: torch.CPU in the factory");
                 continue;
@@ -156,54 +172,5 @@ public static class Build
         if (prop is { CanWrite: true } && prop.SetMethod!.IsPublic && prop.PropertyType.IsAssignableFrom(wanted))
             return t => prop.SetValue(m, t);
         return null;
-    }
-
-    /// <summary>The constructor defaults of the layers whose tensors <see cref="Build"/> may have to fill itself.</summary>
-    private static class Defaults
-    {
-        public static bool Knows(nn.Module m) =>
-            m is Linear or Convolution or Bilinear or NormBase or LayerNorm or GroupNorm or Embedding;
-
-        /// <summary>Gives the named tensors of <paramref name="m"/> their constructor default (global generator).</summary>
-        public static void Apply(nn.Module m, HashSet<string> names)
-        {
-            var tensors = m.named_parameters(recurse: false).Select(p => (p.name, (Tensor)p.parameter))
-                .Concat(m.named_buffers(recurse: false)).ToDictionary(x => x.Item1, x => x.Item2);
-            Tensor? T(string n) => names.Contains(n) && tensors.TryGetValue(n, out var t) ? t : null;
-            switch (m)
-            {
-                case Linear or Convolution:
-                {
-                    var weight = tensors["weight"];
-                    long fanIn = weight.dim() >= 2 ? Fans.FromShape(weight.shape).FanIn : 0;
-                    double bound = fanIn > 0 ? 1 / Math.Sqrt(fanIn) : 0;
-                    // kaiming_uniform_(a = √5): gain √(2/6), U(±√3·gain/√fan_in) = U(±1/√fan_in).
-                    if (T("weight") is { } w) VarianceScaling.Draw(w, Distribution.Uniform, VarianceScaling.Std(Math.Sqrt(2.0 / 6.0), 1.0, FanMode.FanIn, Fans.FromShape(w.shape)), null);
-                    if (T("bias") is { } b) Sampling.Uniform(b, -bound, bound, null);
-                    break;
-                }
-                case Bilinear:
-                {
-                    double bound = 1 / Math.Sqrt(tensors["weight"].shape[1]);
-                    if (T("weight") is { } w) Sampling.Uniform(w, -bound, bound, null);
-                    if (T("bias") is { } b) Sampling.Uniform(b, -bound, bound, null);
-                    break;
-                }
-                case NormBase norm:
-                    if (T("running_mean") is { } rm) rm.zero_();
-                    if (T("running_var") is { } rv) rv.fill_(1);
-                    if (T("num_batches_tracked") is { } nb) nb.zero_();
-                    if (T("weight") is { } nw) nw.fill_(1);
-                    if (T("bias") is { } nbias) nbias.zero_();
-                    break;
-                case LayerNorm or GroupNorm:
-                    if (T("weight") is { } lw) lw.fill_(1);
-                    if (T("bias") is { } lb) lb.zero_();
-                    break;
-                case Embedding:
-                    if (T("weight") is { } ew) Sampling.Normal(ew, 0, 1, null);
-                    break;
-            }
-        }
     }
 }

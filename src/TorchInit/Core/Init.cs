@@ -4,32 +4,20 @@ using static TorchSharp.torch;
 namespace TorchInit;
 
 /// <summary>
-/// Tensor-level initializers with PyTorch's <c>torch.nn.init</c> semantics, each a few lines on the
-/// variance-scaling core. All fill the tensor in place under <c>no_grad</c> and return it. With the same
-/// seed they give bit-identical results to PyTorch. Unlike TorchSharp 0.107's <c>torch.nn.init</c>, the
-/// <c>generator</c> argument is honoured everywhere and <c>XavierNormal</c> draws from a normal.
+/// Tensor-level initializers with PyTorch's <c>torch.nn.init</c> names and semantics, each one line on a scheme
+/// (the fan-based ones on the variance-scaling core). All fill the tensor in place under <c>no_grad</c> and return it;
+/// with the same seed they give bit-identical results to PyTorch. Unlike TorchSharp 0.107's <c>torch.nn.init</c>, the
+/// <c>generator</c> argument is honoured everywhere and <c>XavierNormal</c> draws from a normal. Each function checks
+/// its tensor before writing (floating-point dtype, storage, shape) and throws a managed exception naming it.
 /// </summary>
-public static class Init
+public static partial class Init
 {
     /// <summary>PyTorch's <c>_calculate_fan_in_and_fan_out</c>: fan_in = size(1) × receptive field, fan_out = size(0) × receptive field.</summary>
     /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions.</exception>
-    public static Fans CalculateFans(Tensor tensor) => Fans.FromShape(tensor.shape);
-
-    /// <summary>U(<paramref name="low"/>, <paramref name="high"/>). PyTorch: <c>uniform_</c>.</summary>
-    public static Tensor Uniform(Tensor tensor, double low = 0.0, double high = 1.0, Generator? generator = null)
+    public static Fans CalculateFans(Tensor tensor)
     {
-        Check.Finite(low, nameof(low)); Check.Finite(high, nameof(high));
-        if (low > high) throw new ArgumentException($"low ({low}) must not exceed high ({high}).", nameof(low));
-        Sampling.Uniform(tensor, low, high, generator);
-        return tensor;
-    }
-
-    /// <summary>N(<paramref name="mean"/>, <paramref name="std"/>²). PyTorch: <c>normal_</c>.</summary>
-    public static Tensor Normal(Tensor tensor, double mean = 0.0, double std = 1.0, Generator? generator = null)
-    {
-        Check.Finite(mean, nameof(mean)); Check.FiniteNonNegative(std, nameof(std));
-        Sampling.Normal(tensor, mean, std, generator);
-        return tensor;
+        ArgumentNullException.ThrowIfNull(tensor);
+        return Fans.FromShape(tensor.shape);
     }
 
     /// <summary>
@@ -37,71 +25,69 @@ public static class Init
     /// (default [−2, 2], which is ±2σ only when std = 1 — the known trap; for ±2σ with the target
     /// variance kept, use a <see cref="Distribution.TruncatedNormal"/> scheme).
     /// </summary>
+    /// <exception cref="ArgumentException">A number is not finite, std is not positive, a ≥ b, or the tensor is not floating-point.</exception>
     public static Tensor TruncNormal(Tensor tensor, double mean = 0.0, double std = 1.0, double a = -2.0, double b = 2.0, Generator? generator = null)
     {
         Check.Finite(mean, nameof(mean)); Check.Finite(a, nameof(a)); Check.Finite(b, nameof(b));
-        if (!double.IsFinite(std) || std <= 0) throw new ArgumentException($"std must be a positive finite number, got {std}.", nameof(std));
+        Check.FinitePositive(std, nameof(std));
         if (a >= b) throw new ArgumentException($"a ({a}) must be less than b ({b}).", nameof(a));
-        Sampling.TruncatedNormal(tensor, mean, std, a, b, generator);
-        return tensor;
-    }
-
-    /// <summary>Every element set to <paramref name="value"/>. PyTorch: <c>constant_</c>.</summary>
-    public static Tensor Constant(Tensor tensor, double value)
-    {
-        Check.Finite(value, nameof(value));
-        Sampling.Fill(tensor, value);
-        return tensor;
+        return Write(tensor, new TruncatedNormalFill(mean, std, a, b), generator);
     }
 
     /// <summary>
     /// Glorot/Xavier uniform: U(−a, a), a = gain × √(6 / (fan_in + fan_out)). PyTorch: <c>xavier_uniform_</c>.
     /// </summary>
+    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions or is not floating-point, or the gain is negative or not finite.</exception>
     public static Tensor XavierUniform(Tensor tensor, double gain = 1.0, Generator? generator = null) =>
-        Scaled(tensor, gain, FanMode.FanAvg, Distribution.Uniform, generator);
+        Apply(tensor, InitScheme.GlorotUniform, generator, gain);
 
     /// <summary>Glorot/Xavier normal: N(0, σ²), σ = gain × √(2 / (fan_in + fan_out)). PyTorch: <c>xavier_normal_</c>.</summary>
+    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions or is not floating-point, or the gain is negative or not finite.</exception>
     public static Tensor XavierNormal(Tensor tensor, double gain = 1.0, Generator? generator = null) =>
-        Scaled(tensor, gain, FanMode.FanAvg, Distribution.Normal, generator);
+        Apply(tensor, InitScheme.GlorotNormal, generator, gain);
 
     /// <summary>
     /// He/Kaiming uniform: U(−b, b), b = gain × √(3 / fan), gain = <see cref="Gain.Calculate"/>(<paramref name="nonlinearity"/>, <paramref name="a"/>).
     /// PyTorch: <c>kaiming_uniform_(a, mode, nonlinearity)</c>, whose default nonlinearity is leaky_relu with a = 0 (gain √2).
     /// </summary>
+    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions or is not floating-point, the mode is FanAvg, or the slope is not finite.</exception>
     public static Tensor KaimingUniform(Tensor tensor, double a = 0, FanMode mode = FanMode.FanIn,
         Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Generator? generator = null) =>
-        Scaled(tensor, Gain.Calculate(nonlinearity, a), Kaiming(mode), Distribution.Uniform, generator);
+        Apply(tensor, new VarianceScalingScheme(1.0, Kaiming(mode), Distribution.Uniform, nonlinearity, a), generator);
 
     /// <summary>He/Kaiming normal: N(0, σ²), σ = gain / √fan. PyTorch: <c>kaiming_normal_(a, mode, nonlinearity)</c>.</summary>
+    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions or is not floating-point, the mode is FanAvg, or the slope is not finite.</exception>
     public static Tensor KaimingNormal(Tensor tensor, double a = 0, FanMode mode = FanMode.FanIn,
         Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Generator? generator = null) =>
-        Scaled(tensor, Gain.Calculate(nonlinearity, a), Kaiming(mode), Distribution.Normal, generator);
-
-    /// <summary>
-    /// (Semi-)orthogonal matrix times <paramref name="gain"/> (Saxe et al. 2013). PyTorch: <c>orthogonal_(tensor, gain)</c>.
-    /// The tensor is flattened to rows × cols (rows = size(0)); its rows (rows ≤ cols) or columns (rows &gt; cols)
-    /// are orthonormal before scaling, so each element has standard deviation gain / √max(rows, cols).
-    /// The N(0, 1) draw is the same as PyTorch's for the same seed; the QR decomposition runs in libtorch's
-    /// LAPACK, so the result agrees with PyTorch's to about 1e-6, not necessarily bit for bit.
-    /// </summary>
-    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions, or the gain is negative or not finite.</exception>
-    public static Tensor Orthogonal(Tensor tensor, double gain = 1.0, Generator? generator = null)
-    {
-        Check.FiniteNonNegative(gain, nameof(gain));
-        Sampling.Orthogonal(tensor, gain, generator);
-        return tensor;
-    }
+        Apply(tensor, new VarianceScalingScheme(1.0, Kaiming(mode), Distribution.Normal, nonlinearity, a), generator);
 
     private static FanMode Kaiming(FanMode mode) => mode == FanMode.FanAvg
         ? throw new ArgumentException("Kaiming initialization takes FanIn or FanOut; FanAvg is Xavier's.", nameof(mode))
         : mode;
 
-    private static Tensor Scaled(Tensor tensor, double gain, FanMode mode, Distribution distribution, Generator? generator)
+    /// <summary>
+    /// Resolves <paramref name="scheme"/> for <paramref name="tensor"/> (fans by PyTorch's shape rule, gain overridden by
+    /// <paramref name="gain"/>) and writes it: the one path of every torch-named function. A zero-element tensor is left
+    /// as it is, as PyTorch does.
+    /// </summary>
+    internal static Tensor Apply(Tensor tensor, InitScheme scheme, Generator? generator, double? gain = null)
     {
-        Check.FiniteNonNegative(gain, nameof(gain));
-        var fans = Fans.FromShape(tensor.shape);
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (gain is double g) Check.FiniteNonNegative(g, nameof(gain));
+        var shape = tensor.shape;
+        Fans? fans = scheme.NeedsFans ? Fans.FromShape(shape) : null;
+        // Shape rules first (as PyTorch checks them); a fan-based fill is resolved only for a non-empty tensor, whose fans are positive.
+        var fill = scheme.NeedsFans ? null : scheme.Resolve(new FillRequest(shape, fans, gain, "tensor"));
         if (tensor.numel() == 0) return tensor; // PyTorch warns and does nothing
-        VarianceScaling.Draw(tensor, distribution, VarianceScaling.Std(gain, 1.0, mode, fans), generator);
+        return Write(tensor, fill ?? scheme.Resolve(new FillRequest(shape, fans, gain, "tensor")), generator);
+    }
+
+    private static Tensor Write(Tensor tensor, Fill fill, Generator? generator)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        TensorCheck.EnsureWritable(tensor, fill, "tensor");
+        using var sampler = new Sampler(generator);
+        fill.Write(tensor, sampler);
         return tensor;
     }
 }

@@ -31,7 +31,7 @@ public sealed class ModuleContext
     /// <summary>The module.</summary>
     public nn.Module Module { get; }
 
-    /// <summary>The module's type name as PyTorch prints it (<see cref="ModuleTree.TypeName"/>).</summary>
+    /// <summary>The module's type name as PyTorch prints it (TorchSharp's generic base types unwrapped: "Linear", "Sequential").</summary>
     public string TypeName => ModuleTree.TypeName(Module);
 
     /// <summary>The enclosing module's context; null for the root.</summary>
@@ -81,6 +81,7 @@ public sealed class ModuleContext
     /// The tree of <paramref name="root"/>: walks <c>named_children()</c> depth-first (TorchSharp's
     /// <c>named_modules()</c> is breadth-first per level, skips the root and repeats shared modules).
     /// </summary>
+    /// <exception cref="ObjectDisposedException">A module of the tree was disposed.</exception>
     public static ModuleContext Build(nn.Module root)
     {
         ArgumentNullException.ThrowIfNull(root);
@@ -98,6 +99,7 @@ public sealed class ModuleContext
                 continue;
             }
             first.Add(c.Module, c);
+            ModuleTree.EnsureAlive(c.Module, c.Path);
             int index = 0;
             foreach (var (name, child) in c.Module.named_children())
                 c._children.Add(new ModuleContext(c.Path.Length == 0 ? name : $"{c.Path}.{name}", name, child, c, index++));

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Reflection;
 using static TorchSharp.torch;
 
 namespace TorchInit;
@@ -9,7 +11,7 @@ namespace TorchInit;
 /// A shared module is visited at its first occurrence only. <see cref="ModuleContext.Build"/> gives the
 /// same walk with parents, positions and the repeated occurrences; <see cref="ModuleVisitor"/> dispatches on it.
 /// </remarks>
-public static class ModuleTree
+internal static class ModuleTree
 {
     /// <summary>The root (path "") and every submodule, in pre-order, each module once.</summary>
     public static IEnumerable<(string Path, nn.Module Module)> PreOrder(nn.Module root) =>
@@ -17,4 +19,32 @@ public static class ModuleTree
 
     /// <summary>The module's type name as PyTorch would print it (TorchSharp's generic base types are unwrapped).</summary>
     public static string TypeName(nn.Module module) => module.GetType().Name.Split('`')[0];
+
+    private static readonly ConcurrentDictionary<Type, FieldInfo[]> TensorFields = new();
+    private static readonly FieldInfo? HandleField = typeof(nn.Module).GetField("handle", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance);
+
+    /// <summary>
+    /// Throws <see cref="ObjectDisposedException"/> when <paramref name="module"/> was disposed: its native handle is closed
+    /// (containers), or a tensor it holds in a field was disposed (TorchSharp's layers keep their parameters in fields, and a
+    /// disposed layer lists no parameters at all, so without this check it would look like a layer with nothing to initialize).
+    /// </summary>
+    public static void EnsureAlive(nn.Module module, string path)
+    {
+        bool disposed = HandleField?.GetValue(module) is System.Runtime.InteropServices.SafeHandle { IsClosed: true };
+        if (!disposed)
+            foreach (var f in TensorFields.GetOrAdd(module.GetType(), FieldsOf))
+                if (f.GetValue(module) is Tensor { IsInvalid: true }) { disposed = true; break; }
+        if (disposed)
+            throw new ObjectDisposedException(path.Length == 0 ? "(root)" : path,
+                $"Module '{(path.Length == 0 ? "(root)" : path)}' ({TypeName(module)}) was disposed; its parameters no longer exist.");
+    }
+
+    private static FieldInfo[] FieldsOf(Type type)
+    {
+        var fields = new List<FieldInfo>();
+        for (var t = type; t is not null && t != typeof(nn.Module); t = t.BaseType)
+            fields.AddRange(t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
+                .Where(f => typeof(Tensor).IsAssignableFrom(f.FieldType)));
+        return fields.ToArray();
+    }
 }

@@ -9,11 +9,12 @@ namespace TorchInit;
 /// <see cref="VisitOther"/>, which does nothing. <c>ApplyInit</c> and <c>PlanInit</c> are one visitor on top of it.
 /// </summary>
 /// <remarks>
-/// Dispatch order: a repeated occurrence of a shared module goes to <see cref="VisitShared"/>; then
-/// Linear, ConvTranspose1d/2d/3d, Conv1d/2d/3d, Bilinear (their default is <see cref="VisitWeightLayer"/>),
-/// Embedding, RNN/LSTM/GRU and their cells, normalization layers (BatchNorm, InstanceNorm, LayerNorm,
-/// GroupNorm, LocalResponseNorm), activation modules (<see cref="Activation.Of"/>), and everything else
-/// (containers, custom modules, unknown layers) to <see cref="VisitOther"/>.
+/// Dispatch: a repeated occurrence of a shared module goes to <see cref="VisitShared"/>; every other module to
+/// <see cref="VisitModule"/> with its <see cref="LayerKind"/> from <see cref="LayerTaxonomy.Classify"/>, which by default
+/// calls the typed hook: Linear, ConvTranspose1d/2d/3d, Conv1d/2d/3d, Bilinear (their default is <see cref="VisitWeightLayer"/>),
+/// Embedding, RNN/LSTM/GRU and their cells, normalization layers (BatchNorm, InstanceNorm, LayerNorm, GroupNorm,
+/// LocalResponseNorm), activation modules (<see cref="Activation.Of"/>), modules that initialize themselves
+/// (<see cref="IInitializable"/>), and everything else (containers, gain-neutral, custom and unknown modules) to <see cref="VisitOther"/>.
 /// </remarks>
 public abstract class ModuleVisitor
 {
@@ -29,22 +30,25 @@ public abstract class ModuleVisitor
 
     private void Dispatch(ModuleContext c)
     {
-        if (c.IsShared)
+        if (c.IsShared) VisitShared(c);
+        else VisitModule(c, LayerTaxonomy.Classify(c.Module));
+    }
+
+    /// <summary>Every module's first occurrence, with its kind. Default: the typed hook for the kind.</summary>
+    protected virtual void VisitModule(ModuleContext context, LayerKind kind)
+    {
+        switch (kind)
         {
-            VisitShared(c);
-            return;
-        }
-        switch (c.Module)
-        {
-            case Linear m: VisitLinear(c, m); break;
-            case ConvolutionTranspose m: VisitConvTranspose(c, m); break;
-            case Convolution m: VisitConvolution(c, m); break;
-            case Bilinear m: VisitBilinear(c, m); break;
-            case Embedding m: VisitEmbedding(c, m); break;
-            case var m when IsRecurrent(m): VisitRecurrent(c); break;
-            case var m when IsNormalization(m): VisitNormalization(c); break;
-            case var m when Activation.Of(m) is { } a: VisitActivation(c, a); break;
-            default: VisitOther(c); break;
+            case LayerKind.Linear: VisitLinear(context, (Linear)context.Module); break;
+            case LayerKind.ConvTranspose: VisitConvTranspose(context, (ConvolutionTranspose)context.Module); break;
+            case LayerKind.Convolution: VisitConvolution(context, (Convolution)context.Module); break;
+            case LayerKind.Bilinear: VisitBilinear(context, (Bilinear)context.Module); break;
+            case LayerKind.Embedding: VisitEmbedding(context, (Embedding)context.Module); break;
+            case LayerKind.Recurrent: VisitRecurrent(context); break;
+            case LayerKind.Normalization: VisitNormalization(context); break;
+            case LayerKind.Activation: VisitActivation(context, ActivationTable.Of(context.Module)!); break;
+            case LayerKind.SelfInitializing: VisitSelfInitializing(context, (IInitializable)context.Module); break;
+            default: VisitOther(context); break;
         }
     }
 
@@ -78,18 +82,12 @@ public abstract class ModuleVisitor
     /// <summary>An activation module (ReLU, Tanh, PReLU...), as classified by <see cref="Activation.Of"/>. Default: <see cref="VisitOther"/>.</summary>
     protected virtual void VisitActivation(ModuleContext context, Activation activation) => VisitOther(context);
 
-    /// <summary>Any other module: the root, containers, custom modules, unknown layers. Default: nothing.</summary>
+    /// <summary>A module that says how its own parameters are initialized (<see cref="IInitializable"/>). Default: <see cref="VisitOther"/>.</summary>
+    protected virtual void VisitSelfInitializing(ModuleContext context, IInitializable module) => VisitOther(context);
+
+    /// <summary>Any other module: the root, containers, gain-neutral modules, custom modules, unknown layers. Default: nothing.</summary>
     protected virtual void VisitOther(ModuleContext context) { }
 
     /// <summary>A repeated occurrence of a module already visited at <see cref="ModuleContext.SharedWith"/> (its subtree is not walked again). Default: nothing.</summary>
     protected virtual void VisitShared(ModuleContext context) { }
-
-    /// <summary>Whether <paramref name="module"/> is an RNN, LSTM, GRU or one of their cells.</summary>
-    public static bool IsRecurrent(nn.Module module) => module is RNN or LSTM or GRU or RNNCell or LSTMCell or GRUCell;
-
-    /// <summary>Whether <paramref name="module"/> is a normalization layer (BatchNorm, InstanceNorm, LayerNorm, GroupNorm, LocalResponseNorm).</summary>
-    public static bool IsNormalization(nn.Module module) => module is NormBase or LayerNorm or GroupNorm or LocalResponseNorm;
-
-    /// <summary>Whether <paramref name="module"/> is a layer whose weight feeds an activation: Linear, Conv*, ConvTranspose*, Bilinear.</summary>
-    public static bool IsWeightLayer(nn.Module module) => module is Linear or Convolution or Bilinear;
 }

@@ -69,6 +69,7 @@ public enum ActivationKind
 /// <summary>
 /// An activation that follows a layer: its kind, the negative slope for LeakyReLU/PReLU, and the module type
 /// it was read from. Use the static members as hints (<see cref="InitPolicy.Hint(string, Activation)"/>).
+/// What each kind means for initialization (its family, gain and reason) is one row of <see cref="ActivationTable"/>.
 /// </summary>
 /// <param name="Kind">The kind, which decides the scheme (<see cref="InitPolicy"/>).</param>
 /// <param name="NegativeSlope">LeakyReLU's negative slope or PReLU's initial slope; null for the others.</param>
@@ -107,6 +108,7 @@ public sealed record Activation(ActivationKind Kind, double? NegativeSlope = nul
     public static Activation Output { get; } = new(ActivationKind.Output);
 
     /// <summary>LeakyReLU with negative slope <paramref name="negativeSlope"/> (PyTorch's default 0.01).</summary>
+    /// <exception cref="ArgumentException">The slope is not finite.</exception>
     public static Activation LeakyRelu(double negativeSlope = Gain.DefaultLeakyReluSlope)
     {
         Check.Finite(negativeSlope, nameof(negativeSlope));
@@ -114,6 +116,7 @@ public sealed record Activation(ActivationKind Kind, double? NegativeSlope = nul
     }
 
     /// <summary>PReLU with initial slope <paramref name="initialSlope"/> (PyTorch's default 0.25).</summary>
+    /// <exception cref="ArgumentException">The slope is not finite.</exception>
     public static Activation PRelu(double initialSlope = 0.25)
     {
         Check.Finite(initialSlope, nameof(initialSlope));
@@ -123,74 +126,24 @@ public sealed record Activation(ActivationKind Kind, double? NegativeSlope = nul
     /// <summary>An activation TorchInit does not know, read from a module of type <paramref name="moduleType"/> (null: nothing found).</summary>
     public static Activation Unknown(string? moduleType = null) => new(ActivationKind.Unknown, null, moduleType);
 
-    /// <summary>Display name: "ReLU", "LeakyReLU(0.2)", "linear", "(output)", the module type for unknown ones.</summary>
-    public string Name => Kind switch
-    {
-        ActivationKind.Linear => "linear",
-        ActivationKind.Relu => "ReLU",
-        ActivationKind.Relu6 => "ReLU6",
-        ActivationKind.RRelu => "RReLU",
-        ActivationKind.LeakyRelu => $"LeakyReLU({Num(NegativeSlope ?? Gain.DefaultLeakyReluSlope)})",
-        ActivationKind.PRelu => $"PReLU({Num(NegativeSlope ?? 0.25)})",
-        ActivationKind.Tanh => "Tanh",
-        ActivationKind.Sigmoid => "Sigmoid",
-        ActivationKind.Selu => "SELU",
-        ActivationKind.Gelu => "GELU",
-        ActivationKind.Silu => "SiLU",
-        ActivationKind.Mish => "Mish",
-        ActivationKind.Elu => "ELU",
-        ActivationKind.Celu => "CELU",
-        ActivationKind.Softmax => ModuleType ?? "Softmax",
-        ActivationKind.LogSoftmax => "LogSoftmax",
-        ActivationKind.Output => "(output)",
-        _ => ModuleType ?? "(unknown)",
-    };
+    /// <summary>Display name: "ReLU", "LeakyReLU(0.2)", "linear", "(output)", the module type for unknown ones (<see cref="ActivationTable"/>).</summary>
+    public string Name => ActivationTable.Row(Kind).DisplayName(this);
 
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    private static string Num(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
-
     /// <summary>
-    /// The activation a module computes, or null when it is not an activation module. ReLU, ReLU6, RReLU,
-    /// LeakyReLU (its slope), PReLU (its constructor slope), Tanh, Sigmoid, SELU, GELU, SiLU, Mish, ELU, CELU,
-    /// Softmax/Softmin/Softmax2d and LogSoftmax are known; the other TorchSharp activations (Hardtanh,
+    /// The activation a module computes, or null when it is not an activation module (<see cref="ActivationTable"/>'s module
+    /// types): ReLU, ReLU6, RReLU, LeakyReLU (its slope), PReLU (its constructor slope), Tanh, Sigmoid, SELU, GELU, SiLU, Mish,
+    /// ELU, CELU, Softmax/Softmin/Softmax2d and LogSoftmax are known; the other TorchSharp activations (Hardtanh,
     /// Hardswish, Softplus...) are <see cref="ActivationKind.Unknown"/> with their type name.
     /// </summary>
-    public static Activation? Of(nn.Module module) => module switch
-    {
-        ReLU => Relu,
-        ReLU6 => Relu6,
-        RReLU => RRelu,
-        LeakyReLU m => new(ActivationKind.LeakyRelu, m.negative_slope),
-        PReLU m => new(ActivationKind.PRelu, m.init),
-        M.Tanh => Tanh,
-        M.Sigmoid => Sigmoid,
-        SELU => Selu,
-        GELU => Gelu,
-        SiLU => Silu,
-        M.Mish => Mish,
-        ELU => Elu,
-        CELU => Celu,
-        M.Softmax or Softmin or Softmax2d => new(ActivationKind.Softmax, null, ModuleTree.TypeName(module)),
-        M.LogSoftmax => LogSoftmax,
-        GLU or Hardshrink or Hardsigmoid or Hardswish or Hardtanh or LogSigmoid or Softplus or Softshrink
-            or Softsign or Tanhshrink or Threshold => Unknown(ModuleTree.TypeName(module)),
-        _ => null,
-    };
+    public static Activation? Of(nn.Module module) => ActivationTable.Of(module);
 
     /// <summary>
     /// Whether <paramref name="module"/> leaves the gain choice unchanged, so the search for the activation
     /// after a layer skips it: dropout, normalization, Flatten/Unflatten, pooling, Identity, padding and
     /// reshapes (PixelShuffle, PixelUnshuffle, ChannelShuffle, Upsample).
     /// </summary>
-    public static bool IsGainNeutral(nn.Module module) => module is
-        Dropout or Dropout1d or Dropout2d or Dropout3d or AlphaDropout or FeatureAlphaDropout
-        or NormBase or LayerNorm or GroupNorm or LocalResponseNorm
-        or Flatten or Unflatten or Identity
-        or MaxPool1d or MaxPool2d or MaxPool3d or AvgPool1d or AvgPool2d or AvgPool3d
-        or AdaptiveAvgPool1d or AdaptiveAvgPool2d or AdaptiveAvgPool3d
-        or AdaptiveMaxPool1d or AdaptiveMaxPool2d or AdaptiveMaxPool3d
-        or LPPool1d or LPPool2d or FractionalMaxPool2d or FractionalMaxPool3d
-        or PadBase or PixelShuffle or PixelUnshuffle or ChannelShuffle or Upsample;
+    public static bool IsGainNeutral(nn.Module module) => LayerTaxonomy.IsGainNeutral(LayerTaxonomy.Classify(module));
 }

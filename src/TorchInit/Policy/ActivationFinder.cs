@@ -108,7 +108,7 @@ internal sealed class ActivationFinder(InitPolicy policy, ForwardTrace? trace, M
     }
 
     private static bool IsLayer(nn.Module m) =>
-        ModuleVisitor.IsWeightLayer(m) || m is Embedding || ModuleVisitor.IsRecurrent(m);
+        LayerTaxonomy.IsLayer(LayerTaxonomy.Classify(m));
 
     private static string Describe(ModuleContext c) => c.Path.Length == 0 ? $"the root {c.TypeName}" : $"{c.TypeName} '{c.Path}'";
 

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace TorchInit;
 
-/// <summary>How <see cref="InitScheme.Auto"/> initializes an Embedding's weight.</summary>
+/// <summary>How <see cref="InitPolicy.Auto"/> initializes an Embedding's weight.</summary>
 public enum EmbeddingInit
 {
     /// <summary>PyTorch's default N(0, 1) (an embedding row is an input, not a sum over a fan).</summary>
@@ -55,11 +55,22 @@ public sealed record InitPolicy
     /// <summary>Every layer by the activation that follows it, with the default families (HeNormal, GlorotUniform, LeCunNormal).</summary>
     public static InitPolicy Auto { get; } = new();
 
-    /// <summary>A policy whose default is <paramref name="scheme"/> (<see cref="InitScheme.Auto"/> or a fixed scheme).</summary>
+    /// <summary>
+    /// A policy that gives every layer of the fixed-scheme layer types (<see cref="LayerTaxonomy.FixedSchemeLayerTypes"/>:
+    /// Linear, Conv*, ConvTranspose*) <paramref name="scheme"/>, whatever follows it; its bias by the bias policy.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="scheme"/> is null.</exception>
     public static InitPolicy Of(InitScheme scheme) => new() { DefaultScheme = scheme ?? throw new ArgumentNullException(nameof(scheme)) };
 
-    /// <summary>The scheme for layers no override matches: <see cref="InitScheme.Auto"/> (default) or a fixed scheme.</summary>
-    public InitScheme DefaultScheme { get; init; } = InitScheme.Auto;
+    /// <summary>A scheme is the policy "this scheme for every Linear/Conv layer" (<see cref="Of"/>), so <c>model.ApplyInit(InitScheme.HeNormal)</c> reads as it should.</summary>
+    /// <param name="scheme">The scheme.</param>
+    public static implicit operator InitPolicy(InitScheme scheme) => Of(scheme);
+
+    /// <summary>The scheme for layers no override matches, or null (the default): chosen per layer from the activation that follows it.</summary>
+    public InitScheme? DefaultScheme { get; init; }
+
+    /// <summary>Whether layers no override matches are decided by their activation (<see cref="DefaultScheme"/> is null).</summary>
+    public bool IsAuto => DefaultScheme is null;
 
     /// <summary>The He family's scheme (ReLU-like activations); its gain is replaced by the activation's. Default <see cref="InitScheme.HeNormal"/> (PyTorch's <c>kaiming_normal_</c>).</summary>
     public InitScheme HeScheme { get; init; } = InitScheme.HeNormal;
@@ -85,14 +96,14 @@ public sealed record InitPolicy
     /// </summary>
     public double LstmForgetGateBias { get; init; }
 
-    internal IReadOnlyList<Rule<InitScheme>> Overrides { get; init; } = [];
+    internal IReadOnlyList<Rule<InitScheme?>> Overrides { get; init; } = [];
     internal IReadOnlyList<Rule<Activation>> Hints { get; init; } = [];
     internal IReadOnlyList<Rule<bool>> ZeroLastNormBlocks { get; init; } = [];
     internal IReadOnlyDictionary<ActivationKind, InitScheme> Mapping { get; init; } = new Dictionary<ActivationKind, InitScheme>();
     internal IReadOnlyList<(Type Type, Activation? Activation)> ModuleTypes { get; init; } = [];
 
-    /// <summary>Sets <see cref="DefaultScheme"/>.</summary>
-    public InitPolicy Default(InitScheme scheme) => this with { DefaultScheme = scheme ?? throw new ArgumentNullException(nameof(scheme)) };
+    /// <summary>Sets <see cref="DefaultScheme"/>: a fixed scheme, or null for the choice by activation.</summary>
+    public InitPolicy Default(InitScheme? scheme) => this with { DefaultScheme = scheme };
 
     /// <summary>Layers of type <typeparamref name="TModule"/> (subclasses included) get <paramref name="scheme"/>, whatever follows them.</summary>
     public InitPolicy For<TModule>(InitScheme scheme) where TModule : nn.Module => For(typeof(TModule), scheme);
@@ -120,8 +131,28 @@ public sealed record InitPolicy
     /// </summary>
     public InitPolicy For(Func<ModuleContext, bool> predicate, InitScheme scheme, string description = "For(predicate)")
     {
-        ArgumentNullException.ThrowIfNull(predicate);
         ArgumentNullException.ThrowIfNull(scheme);
+        return Override(predicate, scheme, description);
+    }
+
+    /// <summary>Layers of type <typeparamref name="TModule"/> are decided by the activation that follows them, as <see cref="Auto"/> does, under a fixed default.</summary>
+    public InitPolicy AutoFor<TModule>() where TModule : nn.Module =>
+        Override(c => c.Module is TModule, null, $"AutoFor<{typeof(TModule).Name}>");
+
+    /// <summary>Layers whose dotted path matches <paramref name="pathGlob"/> are decided by the activation that follows them (a fixed scheme everywhere, Auto where named).</summary>
+    public InitPolicy AutoForPath(string pathGlob)
+    {
+        var match = Glob.Matcher(pathGlob);
+        return Override(c => match(c.Path), null, $"AutoForPath(\"{pathGlob}\")");
+    }
+
+    /// <summary>Layers for which <paramref name="predicate"/> holds are decided by the activation that follows them.</summary>
+    public InitPolicy AutoFor(Func<ModuleContext, bool> predicate, string description = "AutoFor(predicate)") => Override(predicate, null, description);
+
+    private InitPolicy Override(Func<ModuleContext, bool> predicate, InitScheme? scheme, string description)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        ArgumentNullException.ThrowIfNull(description);
         return this with { Overrides = [.. Overrides, new(predicate, scheme, description)] };
     }
 
@@ -129,7 +160,6 @@ public sealed record InitPolicy
     public InitPolicy Map(ActivationKind kind, InitScheme scheme)
     {
         ArgumentNullException.ThrowIfNull(scheme);
-        if (scheme.Kind == InitKind.Auto) throw new ArgumentException("Map needs a concrete scheme, not Auto.", nameof(scheme));
         return this with { Mapping = new Dictionary<ActivationKind, InitScheme>(Mapping) { [kind] = scheme } };
     }
 
@@ -210,14 +240,9 @@ public sealed record InitPolicy
         return this with { ZeroLastNormBlocks = [.. ZeroLastNormBlocks, new(predicate, true, description)] };
     }
 
-    private static InitScheme Concrete(InitScheme scheme)
-    {
-        ArgumentNullException.ThrowIfNull(scheme);
-        if (scheme.Kind == InitKind.Auto) throw new ArgumentException("A family scheme must be concrete, not Auto.", nameof(scheme));
-        return scheme;
-    }
+    private static InitScheme Concrete(InitScheme scheme) => scheme ?? throw new ArgumentNullException(nameof(scheme));
 
-    internal Rule<InitScheme>? OverrideFor(ModuleContext c) => Overrides.LastOrDefault(r => r.Match(c));
+    internal Rule<InitScheme?>? OverrideFor(ModuleContext c) => Overrides.LastOrDefault(r => r.Match(c));
 
     internal Rule<Activation>? HintFor(ModuleContext c) => Hints.LastOrDefault(r => r.Match(c));
 
@@ -226,7 +251,7 @@ public sealed record InitPolicy
     {
         for (int i = ModuleTypes.Count - 1; i >= 0; i--)
             if (ModuleTypes[i].Type.IsInstanceOfType(m)) return ModuleTypes[i].Activation;
-        return TorchInit.Activation.Of(m);
+        return ActivationTable.Of(m);
     }
 
     /// <summary>Whether the activation search skips <paramref name="m"/> (<see cref="TorchInit.Activation.IsGainNeutral"/> or <see cref="SkipOver{TModule}"/>).</summary>
@@ -234,38 +259,30 @@ public sealed record InitPolicy
     {
         for (int i = ModuleTypes.Count - 1; i >= 0; i--)
             if (ModuleTypes[i].Type.IsInstanceOfType(m)) return ModuleTypes[i].Activation is null;
-        return TorchInit.Activation.IsGainNeutral(m);
+        return LayerTaxonomy.IsGainNeutral(LayerTaxonomy.Classify(m));
     }
 
-    /// <summary>The scheme for a layer followed by <paramref name="a"/>, why, and whether it is the assumed default.</summary>
+    /// <summary>The scheme for a layer followed by <paramref name="a"/>, why, and whether it is the assumed default (<see cref="ActivationTable"/>).</summary>
     internal (InitScheme Scheme, string Why, bool Assumed) Choose(Activation a)
     {
         if (Mapping.TryGetValue(a.Kind, out var mapped))
             return (mapped, $"{a.Name}: mapped by Map(ActivationKind.{a.Kind})", false);
-        const string reluLike = "is ReLU-like with no calculate_gain entry; the gain that keeps a unit input's second moment, 1/√E[f(z)²], is";
-        return a.Kind switch
+        var row = ActivationTable.Row(a.Kind);
+        double? slope = row.Nonlinearity == Nonlinearity.LeakyRelu ? a.NegativeSlope ?? Gain.DefaultLeakyReluSlope : null;
+        var scheme = row.Family switch
         {
-            ActivationKind.Relu => (HeScheme.WithNonlinearity(Nonlinearity.Relu), "ReLU zeroes half its input, halving the second moment; He's gain √2 restores it", false),
-            ActivationKind.Relu6 => (HeScheme.WithNonlinearity(Nonlinearity.Relu), "ReLU6 is ReLU capped at 6, the same near 0: He, gain √2", false),
-            ActivationKind.RRelu => (HeScheme.WithNonlinearity(Nonlinearity.Relu), "RReLU is ReLU with a small random negative slope (1/8 to 1/3): He, gain √2", false),
-            ActivationKind.LeakyRelu or ActivationKind.PRelu => (HeScheme.WithNonlinearity(Nonlinearity.LeakyRelu, a.NegativeSlope ?? Gain.DefaultLeakyReluSlope),
-                $"{a.Name} keeps a² of the negative half's second moment: He with the leaky gain √(2/(1+a²))", false),
-            ActivationKind.Tanh => (GlorotScheme.WithNonlinearity(Nonlinearity.Tanh), "tanh is the identity near 0 and saturates: Glorot with PyTorch's tanh gain 5/3", false),
-            ActivationKind.Sigmoid => (GlorotScheme.WithNonlinearity(Nonlinearity.Sigmoid), "sigmoid: Glorot's own setting, gain 1 (calculate_gain('sigmoid'))", false),
-            ActivationKind.Linear => (GlorotScheme.WithNonlinearity(Nonlinearity.Linear), "no activation before the next layer: Glorot, gain 1 (linear)", false),
-            ActivationKind.Selu => (LeCunScheme.WithNonlinearity(Nonlinearity.Linear),
-                "SELU self-normalizes when weights have variance 1/fan_in: LeCun normal (PyTorch: SELU nets use nonlinearity='linear', not gain 3/4)", false),
-            ActivationKind.Gelu => (HeScheme.WithNonlinearity(Nonlinearity.Relu), $"GELU {reluLike} 1.53: He's √2 is within 8%, Glorot's 1 is not", false),
-            ActivationKind.Silu => (HeScheme.WithNonlinearity(Nonlinearity.Relu), $"SiLU {reluLike} 1.68: He's √2 is within 16%, Glorot's 1 is not", false),
-            ActivationKind.Mish => (HeScheme.WithNonlinearity(Nonlinearity.Relu), $"Mish {reluLike} 1.49: He's √2 is within 5%, Glorot's 1 is not", false),
-            ActivationKind.Elu or ActivationKind.Celu => (HeScheme.WithNonlinearity(Nonlinearity.Relu), $"{a.Name} {reluLike} 1.25 (α = 1): He's √2 is within 14%", false),
-            ActivationKind.Softmax or ActivationKind.LogSoftmax => (AssumedScheme, $"{a.Name} makes an output head with no gain rule: assumed default", true),
-            ActivationKind.Output => (AssumedScheme, "an output has no activation to fit: assumed default", true),
-            _ => (AssumedScheme, a.ModuleType is null
-                ? "no activation found: assumed default"
-                : $"{a.ModuleType} is not an activation TorchInit knows: assumed default (Recognize<T>() or a hint decides)", true),
+            InitFamily.He => WithGain(HeScheme, row.Nonlinearity, slope),
+            InitFamily.Glorot => WithGain(GlorotScheme, row.Nonlinearity, slope),
+            InitFamily.LeCun => WithGain(LeCunScheme, Nonlinearity.Linear, null),
+            _ => AssumedScheme,
         };
+        string why = a.Kind == ActivationKind.Unknown && a.ModuleType is null ? "no activation found: assumed default" : row.Reason(a);
+        return (scheme, why, row.Family == InitFamily.Assumed);
     }
+
+    /// <summary>A family scheme with the activation's gain; a scheme without a gain (a fixed normal) is used as is.</summary>
+    private static InitScheme WithGain(InitScheme scheme, Nonlinearity nonlinearity, double? slope) =>
+        scheme.Gain is double g && !double.IsNaN(g) ? scheme.WithNonlinearity(nonlinearity, slope) : scheme;
 }
 
 /// <summary>A policy rule: where it applies, what it says, and how it reads in the report.</summary>

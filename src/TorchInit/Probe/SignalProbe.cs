@@ -90,10 +90,11 @@ public static class SignalProbe
             foreach (var (path, module) in probed)
             {
                 var type = ModuleTree.TypeName(module);
+                var rule = ActivationTable.ProbeRuleOf(module);
                 var weight = module.named_parameters(recurse: false).FirstOrDefault(p => p.name == "weight").parameter;
                 var handle = module.register_forward_hook((_, _, output) =>
                 {
-                    calls.Add(Observe(calls.Count, path, type, output, weight, handles));
+                    calls.Add(Observe(calls.Count, path, type, rule, output, weight, handles));
                     return null!; // keep the output
                 });
                 removers.Add(handle.remove);
@@ -131,7 +132,7 @@ public static class SignalProbe
         return tensors.Where(t => seen.Add(t.Handle)).ToList();
     }
 
-    private static Call Observe(int index, string path, string type, Tensor output, Tensor? weight, List<Tensor> handles)
+    private static Call Observe(int index, string path, string type, ProbeRule rule, Tensor output, Tensor? weight, List<Tensor> handles)
     {
         double mean, std, saturated = double.NaN, dead = double.NaN;
         using (no_grad())
@@ -139,15 +140,15 @@ public static class SignalProbe
         {
             var y = output.detach().to_type(ScalarType.Float64);
             (mean, std) = Moments(y);
-            switch (type)
+            switch (rule)
             {
-                case "Tanh":
+                case ProbeRule.SaturatedSymmetric:
                     saturated = Fraction(y.abs() > SaturationThreshold, y);
                     break;
-                case "Sigmoid":
+                case ProbeRule.SaturatedUnit:
                     saturated = Fraction((y < 1 - SaturationThreshold).logical_or(y > SaturationThreshold), y);
                     break;
-                case "ReLU":
+                case ProbeRule.Dead:
                     dead = Fraction(y == 0, y);
                     break;
             }

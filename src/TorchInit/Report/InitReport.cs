@@ -9,7 +9,7 @@ public enum InitAction
 {
     /// <summary>Written by the scheme (weight) or the bias policy (bias).</summary>
     Initialized,
-    /// <summary>Left unchanged on purpose (bias policy Keep).</summary>
+    /// <summary>Left unchanged on purpose (bias policy Keep, an activation's own parameter).</summary>
     Kept,
     /// <summary>Not touched: frozen (requires_grad = false) or already initialized through a shared (tied) parameter.</summary>
     Skipped,
@@ -20,35 +20,47 @@ public enum InitAction
 }
 
 /// <summary>One parameter's row of an <see cref="InitReport"/>.</summary>
-/// <param name="Path">Dotted module path ("" for the root), as in PyTorch's <c>named_modules()</c>.</param>
-/// <param name="LayerType">The module's type name (e.g. Conv2d).</param>
-/// <param name="Parameter">The parameter's name in its module ("weight", "bias").</param>
-/// <param name="Shape">The parameter's shape.</param>
-/// <param name="FanIn">fan_in used, or null when no fan was needed.</param>
-/// <param name="FanOut">fan_out used, or null when no fan was needed.</param>
-/// <param name="FanConvention">Which fan convention computed the fans, or null.</param>
-/// <param name="Scheme">The scheme's (or bias policy's) name.</param>
-/// <param name="Distribution">"normal", "truncated normal", "uniform", "constant" or "" when nothing was drawn.</param>
-/// <param name="Gain">The gain used (NaN when none).</param>
-/// <param name="TargetStd">The standard deviation the scheme aims for (NaN when none).</param>
-/// <param name="Bound">Largest possible |value − mean|: b for U(−b, b), 2σ' for the truncated normal, ∞ for the normal (NaN when none).</param>
-/// <param name="RealizedMean">The mean of the values written (NaN when not measured).</param>
-/// <param name="RealizedStd">The (unbiased) std of the values written (NaN when not measured).</param>
-/// <param name="Action">What was done.</param>
-/// <param name="Note">Why, when the action is not <see cref="InitAction.Initialized"/>, or extra detail.</param>
-/// <param name="Activation">
-/// The activation found after the layer (<see cref="TorchInit.Activation.Name"/>: "ReLU", "linear", "(output)"...)
-/// when the scheme was chosen per layer (<see cref="InitScheme.Auto"/>); "" otherwise.
-/// </param>
-/// <param name="ActivationSource">How the activation was found, or <see cref="TorchInit.ActivationSource.Explicit"/> when the scheme was given.</param>
-/// <param name="Reason">Why this scheme and gain were chosen (empty for an explicitly given scheme).</param>
-public sealed record InitReportRow(
-    string Path, string LayerType, string Parameter, long[] Shape,
-    long? FanIn, long? FanOut, FanConvention? FanConvention,
-    string Scheme, string Distribution, double Gain, double TargetStd, double Bound,
-    double RealizedMean, double RealizedStd, InitAction Action, string Note,
-    string Activation = "", ActivationSource ActivationSource = ActivationSource.Explicit, string Reason = "")
+public sealed record InitReportRow
 {
+    /// <summary>Dotted module path ("" for the root), as in PyTorch's <c>named_modules()</c>.</summary>
+    public required string Path { get; init; }
+    /// <summary>The module's type name (e.g. Conv2d).</summary>
+    public required string LayerType { get; init; }
+    /// <summary>The parameter's name in its module ("weight", "bias", "in_proj_weight").</summary>
+    public required string Parameter { get; init; }
+    /// <summary>The parameter's shape.</summary>
+    public required long[] Shape { get; init; }
+    /// <summary>fan_in used, or null when no fan was needed.</summary>
+    public long? FanIn { get; init; }
+    /// <summary>fan_out used, or null when no fan was needed.</summary>
+    public long? FanOut { get; init; }
+    /// <summary>Which fan convention computed the fans, or null.</summary>
+    public FanConvention? FanConvention { get; init; }
+    /// <summary>The scheme's (or bias policy's) name: "HeNormal", "zeros", "keep", "TorchDefault"…</summary>
+    public required string Scheme { get; init; }
+    /// <summary>"normal", "truncated normal", "uniform", "constant", "orthogonal"… or "" when nothing was drawn.</summary>
+    public string Distribution { get; init; } = "";
+    /// <summary>The gain used (NaN when none).</summary>
+    public double Gain { get; init; } = double.NaN;
+    /// <summary>The standard deviation the scheme aims for (NaN when none).</summary>
+    public double TargetStd { get; init; } = double.NaN;
+    /// <summary>Largest possible |value − mean|: b for U(−b, b), 2σ' for the truncated normal, ∞ for the normal (NaN when none).</summary>
+    public double Bound { get; init; } = double.NaN;
+    /// <summary>The mean of the values written, x̄ = Σx/n (NaN when not measured).</summary>
+    public double RealizedMean { get; init; } = double.NaN;
+    /// <summary>The unbiased std of the values written, √(Σ(x − x̄)²/(n − 1)) (NaN when not measured).</summary>
+    public double RealizedStd { get; init; } = double.NaN;
+    /// <summary>What was done.</summary>
+    public required InitAction Action { get; init; }
+    /// <summary>Why, when the action is not <see cref="InitAction.Initialized"/>, or extra detail.</summary>
+    public string Note { get; init; } = "";
+    /// <summary>The activation found after the layer (<see cref="TorchInit.Activation.Name"/>) when the scheme was chosen per layer; "" otherwise.</summary>
+    public string Activation { get; init; } = "";
+    /// <summary>How the activation was found, or <see cref="TorchInit.ActivationSource.Explicit"/> when the scheme was given.</summary>
+    public ActivationSource ActivationSource { get; init; } = ActivationSource.Explicit;
+    /// <summary>Why this scheme and gain were chosen (empty for an explicitly given scheme).</summary>
+    public string Reason { get; init; } = "";
+
     /// <summary>Dotted name of the parameter: path + "." + parameter.</summary>
     public string QualifiedName => Path.Length == 0 ? Parameter : $"{Path}.{Parameter}";
 
@@ -63,18 +75,22 @@ public sealed record InitReportRow(
 public sealed record UnhandledModule(string Path, string ModuleType, IReadOnlyList<string> Parameters);
 
 /// <summary>
-/// The result of <c>ApplyInit</c>: one row per parameter in module pre-order, plus the modules that were
-/// skipped because their type is not handled. Prints as an aligned table and is an <see cref="IDataView"/>.
+/// The result of <c>ApplyInit</c> and <c>PlanInit</c>: one row per parameter in module pre-order, the decision taken for
+/// each module, the modules that were not handled, and warnings about the policy (a hint that matched nothing). Prints as
+/// aligned tables, renders as HTML and CSV, and is an <see cref="IDataView"/>.
 /// </summary>
 public sealed partial class InitReport : IDataView
 {
     private readonly RecordDataView<InitReportRow> _view;
 
-    internal InitReport(IReadOnlyList<InitReportRow> rows, IReadOnlyList<UnhandledModule> unhandled)
+    internal InitReport(IReadOnlyList<InitReportRow> rows, IReadOnlyList<UnhandledModule> unhandled,
+        IReadOnlyList<LayerDecision>? decisions = null, IReadOnlyList<string>? policyWarnings = null)
     {
         Rows = rows;
         Unhandled = unhandled;
-        _view = new RecordDataView<InitReportRow>(rows, Columns);
+        Decisions = decisions ?? [];
+        PolicyWarnings = policyWarnings ?? [];
+        _view = ReportColumns.View(Columns, rows);
     }
 
     /// <summary>One row per parameter, in module pre-order (weight before bias).</summary>
@@ -86,30 +102,39 @@ public sealed partial class InitReport : IDataView
     /// <summary>The rows whose action is <see cref="InitAction.Warning"/>.</summary>
     public IEnumerable<InitReportRow> Warnings => Rows.Where(r => r.Action == InitAction.Warning);
 
+    /// <summary>
+    /// What in the policy had no effect and is probably a mistake: a hint, override or block rule that matched no module
+    /// (a path glob with the wrong case, say), or a hint that matched only modules that are not layers.
+    /// </summary>
+    public IReadOnlyList<string> PolicyWarnings { get; }
+
     /// <summary>The row of a parameter by its dotted name (e.g. "0.weight").</summary>
     /// <exception cref="KeyNotFoundException">No row has that name.</exception>
     public InitReportRow this[string qualifiedName] =>
         Rows.FirstOrDefault(r => r.QualifiedName == qualifiedName)
         ?? throw new KeyNotFoundException($"No parameter '{qualifiedName}' in the report. Known: {string.Join(", ", Rows.Select(r => r.QualifiedName))}.");
 
-    private static readonly DataViewColumn<InitReportRow>[] Columns =
+    /// <summary>The report's columns, defined once for the text table, HTML, CSV and the IDataView.</summary>
+    private static readonly ReportColumn<InitReportRow>[] Columns =
     [
-        DataViewColumn<InitReportRow>.Text("Path", r => r.Path),
-        DataViewColumn<InitReportRow>.Text("LayerType", r => r.LayerType),
-        DataViewColumn<InitReportRow>.Text("Parameter", r => r.Parameter),
-        DataViewColumn<InitReportRow>.Text("Shape", r => r.ShapeText),
-        DataViewColumn<InitReportRow>.Double("FanIn", r => r.FanIn ?? double.NaN),
-        DataViewColumn<InitReportRow>.Double("FanOut", r => r.FanOut ?? double.NaN),
-        DataViewColumn<InitReportRow>.Text("FanConvention", r => ConventionText(r.FanConvention)),
-        DataViewColumn<InitReportRow>.Text("Scheme", r => r.Scheme),
-        DataViewColumn<InitReportRow>.Text("Distribution", r => r.Distribution),
-        DataViewColumn<InitReportRow>.Double("Gain", r => r.Gain),
-        DataViewColumn<InitReportRow>.Double("TargetStd", r => r.TargetStd),
-        DataViewColumn<InitReportRow>.Double("Bound", r => r.Bound),
-        DataViewColumn<InitReportRow>.Double("RealizedMean", r => r.RealizedMean),
-        DataViewColumn<InitReportRow>.Double("RealizedStd", r => r.RealizedStd),
-        DataViewColumn<InitReportRow>.Text("Action", r => r.Action.ToString()),
-        DataViewColumn<InitReportRow>.Text("Note", r => r.Note),
+        new("QualifiedName", "parameter", r => r.QualifiedName, InView: false),
+        new("Path", null, r => r.Path),
+        new("LayerType", "layer", r => r.LayerType),
+        new("Parameter", null, r => r.Parameter),
+        new("Shape", "shape", r => r.ShapeText),
+        new("FanIn", "fan_in", r => r.FanIn, ColumnFormat.Integer),
+        new("FanOut", "fan_out", r => r.FanOut, ColumnFormat.Integer),
+        new("FanConvention", "fans", r => ConventionText(r.FanConvention)),
+        new("Scheme", "scheme", r => r.Scheme),
+        new("Distribution", "distribution", r => r.Distribution),
+        new("Gain", "gain", r => r.Gain, ColumnFormat.Fixed6),
+        new("TargetStd", "target std", r => r.TargetStd, ColumnFormat.Fixed6),
+        new("Bound", "bound", r => r.Bound, ColumnFormat.Fixed6),
+        new("RealizedMean", "mean", r => r.RealizedMean, ColumnFormat.Fixed6),
+        new("RealizedStd", "std", r => r.RealizedStd, ColumnFormat.Fixed6),
+        new("Action", null, r => r.Action.ToString()),
+        new("Note", null, r => r.Note),
+        new("ActionText", "action", r => r.Action == InitAction.Initialized ? "init" : $"{r.Action.ToString().ToLowerInvariant()}: {r.Note}", InView: false),
     ];
 
     private static string ConventionText(FanConvention? c) => c switch
@@ -119,45 +144,33 @@ public sealed partial class InitReport : IDataView
         _ => "",
     };
 
-    private static readonly string[] Header = ["parameter", "layer", "shape", "fan_in", "fan_out", "fans", "scheme", "distribution", "gain", "target std", "bound", "mean", "std", "action"];
-    private static readonly bool[] RightAligned = [false, false, false, true, true, false, false, false, true, true, true, true, true, false];
+    private IEnumerable<string> NoteLines() =>
+        Unhandled.Select(u => $"not handled: {(u.Path.Length == 0 ? "(root)" : u.Path)} ({u.ModuleType}) owns {string.Join(", ", u.Parameters)}")
+            .Concat(PolicyWarnings.Select(w => $"policy: {w}"));
 
-    private List<string[]> Cells()
-    {
-        static string Num(double v) => double.IsNaN(v) ? "" : double.IsPositiveInfinity(v) ? "inf" : v.ToString("0.000000", CultureInfo.InvariantCulture);
-        static string Fan(long? f) => f?.ToString(CultureInfo.InvariantCulture) ?? "";
-        return Rows.Select(r => new[]
-        {
-            r.QualifiedName, r.LayerType, r.ShapeText, Fan(r.FanIn), Fan(r.FanOut), ConventionText(r.FanConvention),
-            r.Scheme, r.Distribution, Num(r.Gain), Num(r.TargetStd), Num(r.Bound), Num(r.RealizedMean), Num(r.RealizedStd),
-            r.Action == InitAction.Initialized ? "init" : $"{r.Action.ToString().ToLowerInvariant()}: {r.Note}",
-        }).ToList();
-    }
-
-    private IEnumerable<string> UnhandledLines() => Unhandled.Select(u =>
-        $"not handled: {(u.Path.Length == 0 ? "(root)" : u.Path)} ({u.ModuleType}) owns {string.Join(", ", u.Parameters)}");
-
-    /// <summary>The report as HTML tables, parameters then decisions (for notebooks: <c>display(HTML(report.ToHtml()))</c>).</summary>
+    /// <summary>The report as HTML tables, parameters then decisions (a notebook shows it as a table).</summary>
     public string ToHtml()
     {
         var sb = new StringBuilder();
-        TextTable.AppendHtml(sb, "torchinit-report", Header, RightAligned, Cells());
-        foreach (var line in UnhandledLines()) sb.Append("<p>").Append(System.Net.WebUtility.HtmlEncode(line)).Append("</p>\n");
-        if (DecisionCells() is { Count: > 0 } decisions)
-            TextTable.AppendHtml(sb, "torchinit-decisions", DecisionHeader, DecisionRightAligned, decisions);
+        ReportColumns.AppendHtml(sb, "torchinit-report", Columns, Rows);
+        foreach (var line in NoteLines()) sb.Append("<p>").Append(System.Net.WebUtility.HtmlEncode(line)).Append("</p>\n");
+        if (Decisions.Count > 0) ReportColumns.AppendHtml(sb, "torchinit-decisions", DecisionColumns, Decisions);
         return sb.ToString();
     }
 
-    /// <summary>The report as an aligned text table, followed by the unhandled modules and the decisions table.</summary>
+    /// <summary>The parameter rows as CSV: the IDataView's columns, a header line, invariant culture, NaN empty.</summary>
+    public string ToCsv() => ReportColumns.Csv(Columns, Rows);
+
+    /// <summary>The report as an aligned text table, followed by the unhandled modules, the policy warnings and the decisions table.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();
-        TextTable.AppendText(sb, Header, RightAligned, Cells());
-        foreach (var line in UnhandledLines()) sb.AppendLine(line);
-        if (DecisionCells() is { Count: > 0 } decisions)
+        ReportColumns.AppendText(sb, Columns, Rows);
+        foreach (var line in NoteLines()) sb.AppendLine(line);
+        if (Decisions.Count > 0)
         {
             sb.AppendLine();
-            TextTable.AppendText(sb, DecisionHeader, DecisionRightAligned, decisions, lastRule: 3);
+            ReportColumns.AppendText(sb, DecisionColumns, Decisions, lastRule: 3);
         }
         return sb.ToString();
     }

@@ -42,7 +42,7 @@ public sealed class SignalReport : IDataView
     {
         Rows = rows;
         Loss = loss;
-        _view = new RecordDataView<SignalRow>(rows, Columns);
+        _view = ReportColumns.View(Columns, rows);
     }
 
     /// <summary>One row per probed module call, in execution order.</summary>
@@ -62,59 +62,42 @@ public sealed class SignalReport : IDataView
         return Rows.Select(value).ToArray();
     }
 
-    private static readonly DataViewColumn<SignalRow>[] Columns =
+    /// <summary>The report's columns, defined once for the text table, HTML, CSV and the IDataView.</summary>
+    private static readonly ReportColumn<SignalRow>[] Columns =
     [
-        DataViewColumn<SignalRow>.Int64("Index", r => r.Index),
-        DataViewColumn<SignalRow>.Text("Path", r => r.Path),
-        DataViewColumn<SignalRow>.Text("LayerType", r => r.LayerType),
-        DataViewColumn<SignalRow>.Text("Shape", r => r.ShapeText),
-        DataViewColumn<SignalRow>.Double("ActivationMean", r => r.ActivationMean),
-        DataViewColumn<SignalRow>.Double("ActivationStd", r => r.ActivationStd),
-        DataViewColumn<SignalRow>.Double("SaturatedFraction", r => r.SaturatedFraction),
-        DataViewColumn<SignalRow>.Double("DeadFraction", r => r.DeadFraction),
-        DataViewColumn<SignalRow>.Double("OutputGradStd", r => r.OutputGradStd),
-        DataViewColumn<SignalRow>.Double("WeightGradStd", r => r.WeightGradStd),
+        new("Index", "#", r => r.Index, ColumnFormat.Index),
+        new("Path", null, r => r.Path),
+        new("Module", "module", r => r.Path.Length == 0 ? "(root)" : r.Path, InView: false),
+        new("LayerType", "layer", r => r.LayerType),
+        new("Shape", "shape", r => r.ShapeText),
+        new("ActivationMean", "mean", r => r.ActivationMean, ColumnFormat.Scientific),
+        new("ActivationStd", "std", r => r.ActivationStd, ColumnFormat.Scientific),
+        new("SaturatedFraction", "saturated", r => r.SaturatedFraction, ColumnFormat.Percent),
+        new("DeadFraction", "dead", r => r.DeadFraction, ColumnFormat.Percent),
+        new("OutputGradStd", "grad std (out)", r => r.OutputGradStd, ColumnFormat.Scientific),
+        new("WeightGradStd", "grad std (W)", r => r.WeightGradStd, ColumnFormat.Scientific),
     ];
 
-    /// <summary>The rows as CSV (invariant culture, header line first, NaN as empty), for plotting tools.</summary>
-    public string ToCsv()
-    {
-        static string Num(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
-        var sb = new StringBuilder("index,path,layer_type,shape,activation_mean,activation_std,saturated_fraction,dead_fraction,output_grad_std,weight_grad_std\n");
-        foreach (var r in Rows)
-            sb.Append(CultureInfo.InvariantCulture, $"{r.Index},{r.Path},{r.LayerType},\"{r.ShapeText}\",{Num(r.ActivationMean)},{Num(r.ActivationStd)},")
-              .Append(CultureInfo.InvariantCulture, $"{Num(r.SaturatedFraction)},{Num(r.DeadFraction)},{Num(r.OutputGradStd)},{Num(r.WeightGradStd)}\n");
-        return sb.ToString();
-    }
+    /// <summary>The rows as CSV (invariant culture, header line of snake_case column names first, NaN as empty), for plotting tools.</summary>
+    public string ToCsv() => ReportColumns.Csv(Columns, Rows, SnakeCase);
 
-    private static readonly string[] Header = ["#", "module", "layer", "shape", "mean", "std", "saturated", "dead", "grad std (out)", "grad std (W)"];
-    private static readonly bool[] RightAligned = [true, false, false, false, true, true, true, true, true, true];
-
-    private List<string[]> Cells()
-    {
-        static string Sci(double v) => double.IsNaN(v) ? "" : v.ToString("0.000e+00", CultureInfo.InvariantCulture);
-        static string Pct(double v) => double.IsNaN(v) ? "" : (100 * v).ToString("0.0", CultureInfo.InvariantCulture) + "%";
-        return Rows.Select(r => new[]
-        {
-            r.Index.ToString(CultureInfo.InvariantCulture), r.Path.Length == 0 ? "(root)" : r.Path, r.LayerType, r.ShapeText,
-            Sci(r.ActivationMean), Sci(r.ActivationStd), Pct(r.SaturatedFraction), Pct(r.DeadFraction), Sci(r.OutputGradStd), Sci(r.WeightGradStd),
-        }).ToList();
-    }
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((ch, i) => char.IsUpper(ch) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(ch) : ch.ToString()));
 
     /// <summary>The report as an aligned text table (NaN shown as blank), followed by the loss.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();
-        TextTable.AppendText(sb, Header, RightAligned, Cells());
+        ReportColumns.AppendText(sb, Columns, Rows);
         sb.AppendLine(CultureInfo.InvariantCulture, $"loss {Loss:R}");
         return sb.ToString();
     }
 
-    /// <summary>The report as an HTML table followed by the loss (for notebooks: <c>display(HTML(report.ToHtml()))</c>).</summary>
+    /// <summary>The report as an HTML table followed by the loss (a notebook shows it as a table).</summary>
     public string ToHtml()
     {
         var sb = new StringBuilder();
-        TextTable.AppendHtml(sb, "torchinit-signal", Header, RightAligned, Cells());
+        ReportColumns.AppendHtml(sb, "torchinit-signal", Columns, Rows);
         sb.Append(CultureInfo.InvariantCulture, $"<p>loss {Loss:R}</p>\n");
         return sb.ToString();
     }

@@ -10,7 +10,7 @@ namespace TorchInit;
 /// seeded CPU generator for a CUDA parameter) draws into a CPU temporary that is then copied, so a seed
 /// gives the same weights on every device.
 /// </summary>
-internal static class Sampling
+internal static class ExactSampling
 {
     /// <summary>Standard deviation of N(0, 1) truncated to [−2, 2]; dividing σ by it keeps the target variance.</summary>
     public const double TruncatedNormalStdOfUnit = 0.87962566103423978;
@@ -40,38 +40,14 @@ internal static class Sampling
         });
     }
 
-    /// <summary>
-    /// PyTorch's <c>orthogonal_</c> step by step: rows = size(0), cols = numel / rows; draw N(0, 1) into a new
-    /// rows × cols tensor; transpose it when rows &lt; cols; Q, R = linalg.qr; Q *= sign(diag(R)); transpose
-    /// back; copy into the tensor and multiply by gain. The normal draw is bit-identical to PyTorch's; the QR
-    /// runs in libtorch's LAPACK, which may differ from PyTorch's in the last bits.
-    /// </summary>
-    public static void Orthogonal(Tensor t, double gain, Generator? g)
-    {
-        if (t.dim() < 2) throw new ArgumentException($"Orthogonal initialization needs at least 2 dimensions, got shape [{string.Join(", ", t.shape)}].", nameof(t));
-        if (t.numel() == 0) return;
-        long rows = t.shape[0], cols = t.numel() / rows;
-        Draw(t, g, x =>
-        {
-            using var scope = NewDisposeScope();
-            var flattened = empty(rows, cols, x.dtype, x.device).normal_(0.0, 1.0, g);
-            if (rows < cols) flattened = flattened.t();
-            var (q, r) = linalg.qr(flattened);
-            var ph = diag(r, 0).sign();
-            q = q.mul(ph);
-            if (rows < cols) q = q.t();
-            x.view_as(q).copy_(q);
-            x.mul_(gain);
-        });
-    }
-
     public static void Fill(Tensor t, double value)
     {
         using var _ = no_grad();
         t.fill_(value);
     }
 
-    private static void Draw(Tensor t, Generator? g, Action<Tensor> fill)
+    /// <summary>Runs <paramref name="fill"/> on <paramref name="t"/>, or on a temporary on the generator's device that is then copied in.</summary>
+    public static void Draw(Tensor t, Generator? g, Action<Tensor> fill)
     {
         using var _ = no_grad();
         if (g is null || g.device.type == t.device_type)
@@ -145,59 +121,6 @@ internal static class Sampling
                 catch (DllNotFoundException) when (_which == 0) { _which = 2; }
             }
             return erf_plain(x);
-        }
-    }
-}
-
-/// <summary>
-/// The variance-scaling core shared by every fan-based scheme. Its formulas are evaluated in the same
-/// order as <c>torch.nn.init</c>, so the double handed to libtorch is bit-identical to PyTorch's.
-/// </summary>
-internal static class VarianceScaling
-{
-    /// <summary>
-    /// σ = gain × √(scale / fan). For fan_avg this is PyTorch's xavier form gain × √(2·scale / (fan_in + fan_out));
-    /// for fan_in / fan_out it is kaiming's gain / √(fan / scale).
-    /// </summary>
-    public static double Std(double gain, double scale, FanMode mode, Fans fans) => mode switch
-    {
-        FanMode.FanAvg => gain * Math.Sqrt(2.0 * scale / (double)(fans.FanIn + fans.FanOut)),
-        FanMode.FanIn => gain / Math.Sqrt(fans.FanIn / scale),
-        FanMode.FanOut => gain / Math.Sqrt(fans.FanOut / scale),
-        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
-    };
-
-    /// <summary>The largest |value| a draw can take: √3σ for the uniform, 2σ' for the truncated normal, ∞ for the normal.</summary>
-    public static double Bound(Distribution distribution, double std) => distribution switch
-    {
-        Distribution.Normal => double.PositiveInfinity,
-        Distribution.Uniform => Math.Sqrt(3.0) * std,
-        Distribution.TruncatedNormal => 2 * (std / Sampling.TruncatedNormalStdOfUnit),
-        _ => throw new ArgumentOutOfRangeException(nameof(distribution)),
-    };
-
-    /// <summary>Draws from <paramref name="distribution"/> with standard deviation <paramref name="std"/>; returns the bound (∞ for the normal).</summary>
-    public static double Draw(Tensor t, Distribution distribution, double std, Generator? g) =>
-        Draw(t, distribution, std, new Fast.Sampler(g), out _);
-
-    /// <summary>As above, through <paramref name="sampler"/> (exact or fast); <paramref name="moments"/> are the realized moments when the fill measured them.</summary>
-    public static double Draw(Tensor t, Distribution distribution, double std, Fast.Sampler sampler, out Fast.Moments? moments)
-    {
-        switch (distribution)
-        {
-            case Distribution.Normal:
-                moments = sampler.Normal(t, 0.0, std);
-                return double.PositiveInfinity;
-            case Distribution.Uniform:
-                double bound = Math.Sqrt(3.0) * std;
-                moments = sampler.Uniform(t, -bound, bound);
-                return bound;
-            case Distribution.TruncatedNormal:
-                double s = std / Sampling.TruncatedNormalStdOfUnit;
-                moments = sampler.TruncatedNormal(t, 0.0, s, -2 * s, 2 * s);
-                return 2 * s;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(distribution));
         }
     }
 }

@@ -215,6 +215,9 @@ internal static unsafe class FastFill
     /// <c>THSTensor_data</c> (what TorchSharp's own <c>TensorAccessor</c> reads), resolved through TorchSharp's
     /// assembly so its native-library resolution applies.
     /// </summary>
+    /// <summary>The address of any tensor's first element on its device (a CUDA tensor's device address), or zero for meta tensors.</summary>
+    internal static IntPtr AnyDataPointer(Tensor t) => t.device_type == DeviceType.META ? IntPtr.Zero : Native.TensorData(t.Handle);
+
     internal static IntPtr DataPointer(Tensor t)
     {
         if (t.device_type != DeviceType.CPU) throw new ArgumentException("not a CPU tensor", nameof(t));

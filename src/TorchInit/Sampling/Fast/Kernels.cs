@@ -85,7 +85,7 @@ internal static unsafe class Kernels
                     break;
                 case FastDistribution.TruncatedNormal:
                     TruncatedNormalF32<TV>(p, words, n * GroupF32, (float)d.A, (float)(d.B * SqrtTwo),
-                        (float)Sampling.Erf(d.K / SqrtTwo) * TwoPow24Inv, (float)(d.A - d.K * d.B), (float)(d.A + d.K * d.B), stream, stats, ref sums);
+                        (float)ExactSampling.Erf(d.K / SqrtTwo) * TwoPow24Inv, (float)(d.A - d.K * d.B), (float)(d.A + d.K * d.B), stream, stats, ref sums);
                     break;
                 default: throw new ArgumentOutOfRangeException(nameof(d));
             }
@@ -203,7 +203,7 @@ internal static unsafe class Kernels
                     NormalF64<TV>(p, values, n, d.A, d.B, stream, stats, ref sums);
                     break;
                 case FastDistribution.TruncatedNormal:
-                    TruncatedNormalF64<TV>(p, values, n * GroupF64, d.A, d.B * SqrtTwo, Sampling.Erf(d.K / SqrtTwo), d.A - d.K * d.B, d.A + d.K * d.B, stream, stats, ref sums);
+                    TruncatedNormalF64<TV>(p, values, n * GroupF64, d.A, d.B * SqrtTwo, ExactSampling.Erf(d.K / SqrtTwo), d.A - d.K * d.B, d.A + d.K * d.B, stream, stats, ref sums);
                     break;
                 default: throw new ArgumentOutOfRangeException(nameof(d));
             }

@@ -1,0 +1,50 @@
+using static TorchSharp.torch;
+
+namespace TorchInit;
+
+/// <summary>
+/// One parameter's entry in a plan: where it is, what will be written (<see cref="Fill"/>, null when nothing is), the
+/// numbers the report shows, and the layer's decision. Built by <see cref="InitPlanner"/>, checked and written by <see cref="PlanWriter"/>.
+/// </summary>
+internal sealed record PlannedParameter
+{
+    public required string Path { get; init; }
+    public required string LayerType { get; init; }
+    public required string Name { get; init; }
+    public required Tensor Tensor { get; init; }
+    /// <summary>What will be written; null for rows that write nothing (kept, skipped, warnings).</summary>
+    public Fill? Fill { get; init; }
+    public required InitAction Action { get; init; }
+    public required string Scheme { get; init; }
+    public string Note { get; init; } = "";
+    public Fans? Fans { get; init; }
+    public FanConvention? FanConvention { get; init; }
+    public double Gain { get; init; } = double.NaN;
+    public string Activation { get; init; } = "";
+    public ActivationSource Source { get; init; } = ActivationSource.Explicit;
+    public string Reason { get; init; } = "";
+
+    public string QualifiedName => Path.Length == 0 ? Name : $"{Path}.{Name}";
+
+    /// <summary>Whether writing the plan writes this tensor.</summary>
+    public bool Writes => Fill is not null && Action == InitAction.Initialized;
+
+    /// <summary>The report row; realized statistics are added by the writer.</summary>
+    public InitReportRow ToRow() => new()
+    {
+        Path = Path, LayerType = LayerType, Parameter = Name, Shape = Tensor.shape,
+        FanIn = Fans?.FanIn, FanOut = Fans?.FanOut, FanConvention = FanConvention,
+        Scheme = Scheme, Distribution = Fill?.Distribution ?? "", Gain = Gain,
+        TargetStd = Fill?.TargetStd ?? double.NaN, Bound = Fill?.Bound ?? double.NaN,
+        Action = Action, Note = Note, Activation = Activation, ActivationSource = Source, Reason = Reason,
+    };
+}
+
+/// <summary>What a plan is: the parameters in pre-order, the modules' decisions, what was not handled, and the policy's warnings.</summary>
+internal sealed class InitPlan
+{
+    public List<PlannedParameter> Parameters { get; } = new();
+    public List<LayerDecision> Decisions { get; } = new();
+    public List<UnhandledModule> Unhandled { get; } = new();
+    public List<string> PolicyWarnings { get; } = new();
+}

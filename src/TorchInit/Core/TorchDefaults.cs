@@ -1,0 +1,73 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchInit;
+
+/// <summary>
+/// PyTorch's default initialization, defined once: what each layer's constructor (its <c>reset_parameters</c>) gives
+/// each parameter. <see cref="InitScheme.TorchDefault"/>, the <see cref="BiasPolicy.TorchDefault"/> bias policy, Auto's
+/// Embedding rule and <see cref="Build.WithoutDefaultInit{T}(Func{T}, InitScheme, InitOptions?, Device?)"/> all read it.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>Linear, Conv*, ConvTranspose*: weight <c>kaiming_uniform_(a = √5)</c> = U(±1/√fan_in); bias U(±1/√fan_in) (0 when fan_in is 0).</item>
+/// <item>Bilinear: weight and bias U(±1/√in1), in1 = weight.size(1).</item>
+/// <item>Embedding: N(0, 1).</item>
+/// <item>Normalization: weight 1, bias 0; running mean 0, running variance 1, batches tracked 0.</item>
+/// </list>
+/// </remarks>
+internal static class TorchDefaults
+{
+    /// <summary>The <c>a</c> of <c>kaiming_uniform_(w, a = √5)</c> in <c>nn.Linear.reset_parameters</c>: gain √(2/(1+5)), so U(±1/√fan_in).</summary>
+    public static readonly double LinearWeightSlope = Math.Sqrt(5);
+
+    /// <summary>The weight scheme of Linear and Conv layers.</summary>
+    public static readonly VarianceScalingScheme LinearWeight =
+        new(1.0, FanMode.FanIn, Distribution.Uniform, Nonlinearity.LeakyRelu, LinearWeightSlope) { DisplayName = "TorchDefault", BiasDefault = BiasPolicy.TorchDefault };
+
+    /// <summary>A Linear/Conv bias: U(±1/√fan_in) with the weight's fan_in (all zeros when it is 0).</summary>
+    public static Fill LinearBias(Fans weightFans)
+    {
+        double bound = weightFans.FanIn > 0 ? 1 / Math.Sqrt(weightFans.FanIn) : 0;
+        return new UniformFill(-bound, bound) { ExactStd = bound / Math.Sqrt(3.0) };
+    }
+
+    /// <summary>An Embedding's weight: N(0, 1).</summary>
+    public static readonly Fill EmbeddingWeight = new NormalFill(0, 1);
+
+    /// <summary>
+    /// The constructor default of parameter or buffer <paramref name="name"/> of <paramref name="m"/>, or null when this
+    /// table does not know the layer (only the layers <see cref="Build"/> can construct on the meta device are listed).
+    /// </summary>
+    public static Fill? For(nn.Module m, string name, IReadOnlyDictionary<string, Tensor> tensors) => (LayerTaxonomy.Classify(m), name) switch
+    {
+        (LayerKind.Linear or LayerKind.Convolution or LayerKind.ConvTranspose, "weight") =>
+            LinearWeight.Resolve(new FillRequest(tensors["weight"].shape, Fans.FromShape(tensors["weight"].shape), null, name)),
+        (LayerKind.Linear or LayerKind.Convolution or LayerKind.ConvTranspose, "bias") =>
+            LinearBias(tensors["weight"].dim() >= 2 ? Fans.FromShape(tensors["weight"].shape) : new Fans(0, 0)),
+        (LayerKind.Bilinear, "weight" or "bias") => BilinearUniform(tensors["weight"]),
+        (LayerKind.Embedding, "weight") => EmbeddingWeight,
+        (LayerKind.Normalization, "weight" or "running_var") => new ConstantFill(1),
+        (LayerKind.Normalization, "bias" or "running_mean" or "num_batches_tracked") => new ConstantFill(0),
+        _ => null,
+    };
+
+    /// <summary>Whether <see cref="For"/> knows every tensor of <paramref name="m"/>'s kind.</summary>
+    public static bool Knows(nn.Module m) => LayerTaxonomy.Classify(m) is LayerKind.Linear or LayerKind.Convolution or LayerKind.ConvTranspose
+        or LayerKind.Bilinear or LayerKind.Embedding or LayerKind.Normalization;
+
+    private static Fill BilinearUniform(Tensor weight)
+    {
+        double bound = 1 / Math.Sqrt(weight.shape[1]);
+        return new UniformFill(-bound, bound);
+    }
+}
+
+public abstract partial record InitScheme
+{
+    /// <summary>
+    /// PyTorch's own default for Linear and Conv layers: weight <c>kaiming_uniform_(a=√5)</c>, i.e.
+    /// U(−b, b) with b = √3 × √(2 / (1 + 5)) / √fan_in = 1/√fan_in, and bias U(−1/√fan_in, 1/√fan_in).
+    /// </summary>
+    public static InitScheme TorchDefault => TorchDefaults.LinearWeight;
+}

@@ -1,0 +1,72 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchInit;
+
+/// <summary>What kind of layer a module is, as far as initialization is concerned (<see cref="LayerTaxonomy.Classify"/>).</summary>
+public enum LayerKind
+{
+    /// <summary>Anything else: the root, containers, custom and unknown modules.</summary>
+    Other,
+    /// <summary>Linear: a weight [out, in] that feeds an activation.</summary>
+    Linear,
+    /// <summary>Conv1d/2d/3d: a weight [out, in/groups, k…] that feeds an activation.</summary>
+    Convolution,
+    /// <summary>ConvTranspose1d/2d/3d: a weight [in, out/groups, k…] that feeds an activation.</summary>
+    ConvTranspose,
+    /// <summary>Bilinear: a weight [out, in1, in2] that feeds an activation.</summary>
+    Bilinear,
+    /// <summary>Embedding: a lookup table, not a sum over a fan.</summary>
+    Embedding,
+    /// <summary>RNN, LSTM, GRU and their cells: stacked gate blocks.</summary>
+    Recurrent,
+    /// <summary>BatchNorm, InstanceNorm, LayerNorm, GroupNorm, LocalResponseNorm.</summary>
+    Normalization,
+    /// <summary>An activation module TorchInit knows or recognizes (ReLU, Tanh, PReLU, Hardswish…; <see cref="Activation.Of"/>).</summary>
+    Activation,
+    /// <summary>A module that leaves the gain choice unchanged: dropout, pooling, reshapes, Identity, padding (normalization layers are <see cref="Normalization"/>, and gain-neutral too).</summary>
+    GainNeutral,
+    /// <summary>A module that says how its own parameters are initialized (<see cref="IInitializable"/>).</summary>
+    SelfInitializing,
+}
+
+/// <summary>
+/// The one classifier of modules: which <see cref="LayerKind"/> each is. The visitor dispatches on it, the activation
+/// finder asks it what is a layer and what is gain-neutral, <see cref="Build"/> asks it which defaults it knows, and
+/// <see cref="InitOptions.LayerTypes"/>' defaults come from it.
+/// </summary>
+public static class LayerTaxonomy
+{
+    /// <summary>The kind of <paramref name="module"/>.</summary>
+    public static LayerKind Classify(nn.Module module) => module switch
+    {
+        null => throw new ArgumentNullException(nameof(module)),
+        IInitializable => LayerKind.SelfInitializing,
+        Linear => LayerKind.Linear,
+        ConvolutionTranspose => LayerKind.ConvTranspose,
+        Convolution => LayerKind.Convolution,
+        Bilinear => LayerKind.Bilinear,
+        Embedding => LayerKind.Embedding,
+        RNN or LSTM or GRU or RNNCell or LSTMCell or GRUCell => LayerKind.Recurrent,
+        NormBase or LayerNorm or GroupNorm or LocalResponseNorm => LayerKind.Normalization,
+        _ when ActivationTable.IsGainNeutral(module) => LayerKind.GainNeutral,
+        _ when ActivationTable.Of(module) is not null => LayerKind.Activation,
+        _ => LayerKind.Other,
+    };
+
+    /// <summary>Whether <paramref name="kind"/> is a layer whose weight feeds an activation: Linear, Conv*, ConvTranspose*, Bilinear.</summary>
+    public static bool IsWeightLayer(LayerKind kind) => kind is LayerKind.Linear or LayerKind.Convolution or LayerKind.ConvTranspose or LayerKind.Bilinear;
+
+    /// <summary>Whether <paramref name="kind"/> is a layer at all (a weight layer, an Embedding or a recurrent layer): what the activation search stops at.</summary>
+    public static bool IsLayer(LayerKind kind) => IsWeightLayer(kind) || kind is LayerKind.Embedding or LayerKind.Recurrent;
+
+    /// <summary>Whether the activation search skips modules of <paramref name="kind"/>: gain-neutral modules and normalization layers.</summary>
+    public static bool IsGainNeutral(LayerKind kind) => kind is LayerKind.GainNeutral or LayerKind.Normalization;
+
+    /// <summary>The module types a fixed scheme initializes by default: Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d.</summary>
+    public static IReadOnlyList<Type> FixedSchemeLayerTypes { get; } =
+    [
+        typeof(Linear), typeof(Conv1d), typeof(Conv2d), typeof(Conv3d),
+        typeof(ConvTranspose1d), typeof(ConvTranspose2d), typeof(ConvTranspose3d),
+    ];
+}
