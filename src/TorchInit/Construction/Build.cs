@@ -110,12 +110,7 @@ public static class Build
         public void Materialize(Device device)
         {
             var storage = empty(meta.shape, meta.dtype, device);
-            if (IsParameter)
-            {
-                Current = new Parameter(storage, meta.requires_grad);
-                storage.Dispose(); // the parameter holds its own reference to the same storage
-            }
-            else Current = storage;
+            Current = IsParameter ? new Parameter(storage, meta.requires_grad) : storage; // a Parameter takes over the storage's handle
             assign(Current);
             if (!meta.IsInvalid) meta.Dispose();
         }

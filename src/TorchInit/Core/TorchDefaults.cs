@@ -6,7 +6,7 @@ namespace TorchInit;
 /// <summary>
 /// PyTorch's default initialization, defined once: what each layer's constructor (its <c>reset_parameters</c>) gives
 /// each parameter. <see cref="InitScheme.TorchDefault"/>, the <see cref="BiasPolicy.TorchDefault"/> bias policy, Auto's
-/// Embedding rule and <see cref="Build.WithoutDefaultInit{T}(Func{T}, InitScheme, InitOptions?, Device?)"/> all read it.
+/// Embedding rule and <see cref="Build.WithoutDefaultInit{T}(Func{T}, InitPolicy, InitOptions?, Device?)"/> all read it.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
