@@ -160,7 +160,7 @@ public sealed record VarianceScalingScheme(
         if (SchemeText.Same(head, "VarianceScaling"))
         {
             var scheme = new VarianceScalingScheme(
-                args.Double("scale", 1.0), args.Enum("mode", FanMode.FanIn), args.Enum("distribution", Distribution.Normal));
+                args.Double("scale", 1.0), args.Enum("mode", FanMode.FanIn), args.Enum("distribution", Distribution.TruncatedNormal)); // Keras's defaults
             Check.FinitePositive(scheme.Scale, "scale");
             return WithGainArguments(scheme, args);
         }

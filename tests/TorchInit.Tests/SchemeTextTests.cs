@@ -1,0 +1,92 @@
+namespace TorchInit.Tests;
+
+/// <summary>One parser for scheme names: every scheme's text reads back to an equal scheme; PyTorch's and Keras's names mean theirs.</summary>
+public class SchemeTextTests
+{
+    private static InitScheme RandomScheme(Random r)
+    {
+        double Num() => Math.Round(r.NextDouble() * 4 - 2, r.Next(0, 16));
+        Nonlinearity nl = (Nonlinearity)r.Next(0, 6);
+        double? slope = nl == Nonlinearity.LeakyRelu && r.Next(2) == 0 ? Num() : null;
+        switch (r.Next(0, 7))
+        {
+            case 0: return InitScheme.VarianceScaling(Math.Abs(Num()) + 1e-3, (FanMode)r.Next(0, 3), (Distribution)r.Next(0, 3), nl, slope);
+            case 1: return InitScheme.Named[r.Next(InitScheme.Named.Count)] is var n && !double.IsNaN(n.Gain) ? n.WithNonlinearity(nl, slope) : n;
+            case 2: return InitScheme.Normal(Math.Abs(Num()), Num());
+            case 3: { double a = Num(), b = Num(); return InitScheme.Uniform(Math.Min(a, b), Math.Max(a, b)); }
+            case 4: return InitScheme.Constant(Num());
+            case 5: return InitScheme.Orthogonal.WithNonlinearity(nl, slope);
+            default: return InitScheme.Named[r.Next(InitScheme.Named.Count)];
+        }
+    }
+
+    [Fact]
+    public void Every_scheme_reads_back_from_its_text_to_an_equal_scheme()
+    {
+        var r = new Random(20261130);
+        for (int i = 0; i < 2000; i++)
+        {
+            var scheme = RandomScheme(r);
+            var text = scheme.ToString();
+            var back = InitScheme.Parse(text);
+            Assert.True(scheme == back, $"{text} read back as {back}");
+            Assert.Equal(text, back.ToString());
+            Assert.Equal(scheme.Gain, back.Gain);
+        }
+    }
+
+    [Fact]
+    public void Texts_name_parameters_nonlinearity_and_slope()
+    {
+        Assert.Equal("HeNormal", InitScheme.HeNormal.ToString());
+        Assert.Equal("GlorotUniform(nonlinearity=tanh)", InitScheme.GlorotUniform.WithNonlinearity(Nonlinearity.Tanh).ToString());
+        Assert.Equal("HeNormal(nonlinearity=leaky_relu, slope=0.2)", InitScheme.HeNormal.WithNonlinearity(Nonlinearity.LeakyRelu, 0.2).ToString());
+        Assert.Equal("Normal(0, 0.01)", InitScheme.Normal(0.01).ToString());
+        Assert.Equal("VarianceScaling(scale=2, mode=fan_out, distribution=truncated_normal)",
+            InitScheme.VarianceScaling(2, FanMode.FanOut, Distribution.TruncatedNormal).ToString());
+        // The report keeps the short name: the gain has its own column.
+        Assert.Equal("GlorotUniform", InitScheme.GlorotUniform.WithNonlinearity(Nonlinearity.Tanh).Name);
+    }
+
+    [Theory]
+    [InlineData("kaiming_normal", "HeNormal")]
+    [InlineData("kaiming-uniform", "HeUniform")]
+    [InlineData("xavier_normal", "GlorotNormal")]
+    [InlineData("he_normal", "HeTruncatedNormal")]
+    [InlineData("glorot_normal", "GlorotTruncatedNormal")]
+    [InlineData("lecun_normal", "LeCunTruncatedNormal")]
+    [InlineData("glorot_uniform", "GlorotUniform")]
+    [InlineData("lecun_uniform", "LeCunUniform")]
+    [InlineData("ones", "Ones")]
+    [InlineData("truncated-normal-nope", null)]
+    [InlineData("normal(0.01)", "Normal(0, 0.01)")]
+    [InlineData("normal(mean=1, std=0.5)", "Normal(1, 0.5)")]
+    [InlineData("random_normal(stddev=0.05)", "Normal(0, 0.05)")]
+    [InlineData("random_uniform", "Uniform(-0.05, 0.05)")]
+    [InlineData("uniform(-0.1, 0.1)", "Uniform(-0.1, 0.1)")]
+    [InlineData("constant(0.5)", "Constant(0.5)")]
+    [InlineData("variance_scaling(scale=2)", "VarianceScaling(scale=2, mode=fan_in, distribution=truncated_normal)")]
+    [InlineData("orthogonal(nonlinearity=relu)", "Orthogonal(nonlinearity=relu)")]
+    public void PyTorch_names_mean_PyTorch_and_Keras_names_mean_Keras(string text, string? expected)
+    {
+        if (expected is null)
+        {
+            Assert.Throws<ArgumentException>(() => InitScheme.Parse(text));
+            return;
+        }
+        Assert.Equal(expected, InitScheme.Parse(text).ToString());
+    }
+
+    [Theory]
+    [InlineData("HeNormal(slope=nan)")]
+    [InlineData("HeNormal(gain=2)")]
+    [InlineData("Normal(1, 2, 3)")]
+    [InlineData("Normal(std=-1)")]
+    [InlineData("Uniform(1, 0)")]
+    [InlineData("VarianceScaling(scale=0)")]
+    [InlineData("VarianceScaling(mode=sideways)")]
+    [InlineData("HeNormal(")]
+    [InlineData("Normal(std=1, std=2)")]
+    public void Bad_arguments_are_an_ArgumentException_that_says_which(string text) =>
+        Assert.Throws<ArgumentException>(() => InitScheme.Parse(text));
+}
