@@ -34,11 +34,26 @@ public sealed record ExperimentScheme(string Name, InitScheme Weights, BiasPolic
     /// <summary>Every named scheme.</summary>
     public static IReadOnlyList<ExperimentScheme> All { get; } = [Normal001, Normal1, Zeros, InvSqrtN, Glorot, GlorotNormal, He, LeCun, TorchDefault];
 
-    /// <summary>The scheme named <paramref name="name"/> (case-insensitive).</summary>
+    /// <summary>
+    /// The scheme named <paramref name="name"/>: one of the experiments' short names above (case-insensitive; the PyTorch
+    /// twins spell them out), else any text <see cref="InitScheme.Parse"/> reads ("he_normal", "kaiming_uniform",
+    /// "GlorotUniform(nonlinearity=tanh)", "Normal(0.02)"), with the scheme's own bias default.
+    /// </summary>
     /// <exception cref="ArgumentException">Unknown name; the message lists the known ones.</exception>
-    public static ExperimentScheme Parse(string name) =>
-        All.FirstOrDefault(s => string.Equals(s.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown scheme '{name}'. Known: {string.Join(", ", All.Select(s => s.Name))}.");
+    public static ExperimentScheme Parse(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (All.FirstOrDefault(s => string.Equals(s.Name, name.Trim(), StringComparison.OrdinalIgnoreCase)) is { } known) return known;
+        try
+        {
+            var scheme = InitScheme.Parse(name);
+            return new(scheme.ToString(), scheme, scheme.DefaultBias, scheme.ToString());
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Unknown scheme '{name}'. The experiments' names: {string.Join(", ", All.Select(s => s.Name))}; or a scheme text: {e.Message}", e);
+        }
+    }
 
     /// <summary>Initializes every Linear/Conv of <paramref name="model"/> in pre-order, weight then bias, from a private generator seeded with <paramref name="seed"/>.</summary>
     public InitReport Apply(torch.nn.Module model, long seed) =>
