@@ -7,7 +7,8 @@ namespace TorchInit;
 /// Structured initializers: PyTorch's <c>eye_</c>, <c>dirac_</c> and <c>sparse_</c>, step by step as in
 /// torch/nn/init.py (PyTorch 2.6), and the delta-orthogonal initialization for convolutions (Xiao et al. 2018).
 /// Each fills the tensor in place under <c>no_grad</c> and returns it. Every random draw comes from
-/// <c>generator</c> when one is given (else the global generator of the tensor's device), so with a generator
+/// <c>generator</c> when one is given (else the global generator: the tensor's device's for the values, the CPU's for
+/// <c>sparse_</c>'s permutations, as in PyTorch), so with a generator
 /// seeded s the result equals PyTorch's after <c>torch.manual_seed(s)</c>.
 /// </summary>
 internal static class StructuredInit
@@ -80,7 +81,7 @@ internal static class StructuredInit
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Sampling.Normal(t, 0.0, std, generator);
-        var permDevice = generator?.device ?? t.device;
+        var permDevice = generator?.device ?? CPU; // PyTorch's torch.randperm(rows): the default (CPU) device
         for (long col = 0; col < cols; col++)
         {
             var perm = randperm(rows, generator: generator, device: permDevice); // drawn even when no zero is set, as PyTorch does
