@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference fixtures for TorchInit, produced by real PyTorch.
 
-Runs PyTorch (Debian's python3-torch, /usr/bin/python3) on a broad, deterministic case list and writes
+Runs PyTorch (Debian 13's python3-torch 2.6, /usr/bin/python3; scripts/prereqs.sh --with-pytorch installs it) on a broad, deterministic case list and writes
 seeds, shapes, arguments and the resulting tensors (float32/float64 little-endian, base64, plus a
 SHA-256 and statistics) to tests/TorchInit.Tests/Fixtures/torch_reference.json. The xunit suite checks
 TorchInit against these bit for bit; CI regenerates the file and fails if it differs from the committed one.
@@ -14,6 +14,11 @@ Case kinds
   orthogonal    torch.nn.init.orthogonal_ on a fresh tensor after torch.manual_seed(seed)
   auto_model    InitScheme.Auto on a zoo model: the expected per-layer decision (activation, how it is found,
                 scheme, gain) written out by hand, and PyTorch applying exactly those choices in pre-order
+  tensor_layout a torch.nn.init function or TorchInit scheme on a small tensor (1-17 elements) or a non-contiguous
+                view (transpose, strided slice, permutation), float32 and float64, after torch.manual_seed(seed)
+  erfinv        erfinv_ of PyTorch's uniform_ draws (what trunc_normal_ computes), float32 and float64
+  structured    eye_, dirac_, sparse_ (normal_ and randperm both from the seeded global generator) and
+                delta-orthogonal (w.zero_(); orthogonal_(kernel centre of w, gain)) after torch.manual_seed(seed)
 
 Usage: /usr/bin/python3 scripts/gen_fixtures.py [--out PATH] [--check]
 """
@@ -267,6 +272,129 @@ def orthogonal_cases(rng):
     return cases
 
 
+# ----------------------------------------------------------------------------------------------- layouts
+# Small tensors (libtorch's normal_ takes a scalar path below 16 elements) and non-contiguous views (the scalar
+# path too, whatever the size), in both dtypes; truncated normals also on larger float64 tensors. A layout is
+# {"base": shape, "view": None | "t" | ["slice", dim, start, step] | ["permute", dims]}: the tensor is
+# torch.empty(base) seen through that view, and the result is the view's values.
+
+LAYOUTS_2D = [
+    {"base": [1, 1], "view": None}, {"base": [1, 2], "view": None}, {"base": [2, 1], "view": None},
+    {"base": [3, 4], "view": None}, {"base": [2, 7], "view": None}, {"base": [1, 15], "view": None},
+    {"base": [5, 3], "view": None}, {"base": [2, 2, 3], "view": None}, {"base": [3, 1, 2, 2], "view": None},
+    {"base": [4, 4], "view": None}, {"base": [17, 1], "view": None},
+    {"base": [4, 3], "view": "t"}, {"base": [7, 2], "view": "t"}, {"base": [20, 10], "view": "t"},
+    {"base": [6, 10], "view": ["slice", 1, 0, 2]}, {"base": [3, 8], "view": ["slice", 1, 1, 3]},
+    {"base": [16, 4], "view": ["slice", 0, 0, 2]}, {"base": [3, 3, 4, 6], "view": ["permute", [3, 2, 0, 1]]},
+]
+LAYOUTS_1D = [{"base": [1], "view": None}, {"base": [7], "view": None}, {"base": [15], "view": None},
+              {"base": [30], "view": ["slice", 0, 1, 3]}]
+LAYOUTS_LARGE = [{"base": [17, 33], "view": None}, {"base": [64, 32], "view": None}, {"base": [40, 30], "view": "t"}]
+
+LAYOUT_OPS = [
+    ("normal_", {"mean": 0.0, "std": 0.01}), ("normal_", {"mean": 1.0, "std": 2.0}),
+    ("uniform_", {"a": -0.1, "b": 0.3}),
+    ("xavier_uniform_", {"gain": 1.0}), ("xavier_normal_", {"gain": math.sqrt(2.0)}),
+    ("kaiming_uniform_", {"a": math.sqrt(5), "mode": "fan_in", "nonlinearity": "leaky_relu"}),
+    ("kaiming_normal_", {"a": 0.0, "mode": "fan_in", "nonlinearity": "relu"}),
+    ("kaiming_normal_", {"a": 0.2, "mode": "fan_out", "nonlinearity": "leaky_relu"}),
+    ("trunc_normal_", {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0}),
+    ("trunc_normal_", {"mean": 0.5, "std": 0.3, "a": 0.0, "b": 1.0}),
+    ("trunc_normal_", {"mean": 0.0, "std": 0.02, "a": -0.04, "b": 0.04}),
+    ("scheme", {"scheme": "HeTruncatedNormal"}), ("scheme", {"scheme": "GlorotTruncatedNormal"}),
+    ("scheme", {"scheme": "LeCunTruncatedNormal"}), ("scheme", {"scheme": "GlorotNormal"}),
+]
+ELEMENTWISE = ("normal_", "uniform_", "trunc_normal_")
+TRUNCATED = ("trunc_normal_", "scheme:HeTruncatedNormal", "scheme:GlorotTruncatedNormal", "scheme:LeCunTruncatedNormal")
+
+
+def make_view(layout, dtype):
+    t = torch.empty(layout["base"], dtype=dtype)
+    v = layout["view"]
+    if v is None:
+        return t
+    if v == "t":
+        return t.t()
+    if v[0] == "slice":
+        _, dim, start, step = v
+        return t[(slice(None),) * dim + (slice(start, None, step),)]
+    return t.permute(*v[1])
+
+
+def layout_cases(rng):
+    cases = []
+    for op, args in LAYOUT_OPS:
+        key = op if op != "scheme" else "scheme:" + args["scheme"]
+        layouts = LAYOUTS_2D + (LAYOUTS_1D if op in ELEMENTWISE else []) + \
+            (LAYOUTS_LARGE if key.startswith(TRUNCATED) else [])
+        for layout in layouts:
+            for dtype in (torch.float32, torch.float64):
+                seed = rng.randint(0, 2**31 - 1)
+                t = make_view(layout, dtype)
+                torch.manual_seed(seed)
+                if op == "scheme":
+                    mode, dist, nl = SCHEMES[args["scheme"]]
+                    fan_in, fan_out = init._calculate_fan_in_and_fan_out(t)
+                    variance_scaling_(t, gain_of(nl, None), mode, dist, fan_in, fan_out)
+                else:
+                    getattr(init, op)(t, **args)
+                name = args["scheme"] if op == "scheme" else op
+                cases.append({"id": f"layout-{len(cases):03d}-{name}", "kind": "tensor_layout", "op": op, "args": args,
+                              "layout": layout, "contiguous": t.is_contiguous(), "seed": seed, "result": encode(t)})
+    return cases
+
+
+def erfinv_cases(rng):
+    """erfinv on PyTorch's own uniform draws: U(-1, 1), and the range trunc_normal_(0, 1, -2, 2) draws from."""
+    lo = math.erf(-2 / math.sqrt(2.0))
+    cases = []
+    for low, high in [(-1.0, 1.0), (lo, -lo)]:
+        for dtype in (torch.float32, torch.float64):
+            seed = rng.randint(0, 2**31 - 1)
+            t = torch.empty(4096, dtype=dtype)
+            torch.manual_seed(seed)
+            t.uniform_(low, high).erfinv_()
+            cases.append({"id": f"erfinv-{len(cases):03d}", "kind": "erfinv", "low": low, "high": high, "seed": seed,
+                          "result": encode(t)})
+    return cases
+
+
+def centre(t):
+    return t[(slice(None), slice(None)) + tuple(k // 2 for k in t.shape[2:])]
+
+
+def structured_cases(rng):
+    """eye_, dirac_, sparse_ and delta-orthogonal (w.zero_(); orthogonal_(w's kernel centre, gain)) after torch.manual_seed."""
+    specs = [("eye_", [3, 5], {}), ("eye_", [5, 3], {}), ("eye_", [4, 4], {}), ("eye_", [1, 1], {}), ("eye_", [1, 7], {}),
+             ("dirac_", [4, 4, 3], {"groups": 1}), ("dirac_", [6, 3, 3, 3], {"groups": 2}), ("dirac_", [8, 2, 3, 3, 3], {"groups": 4}),
+             ("dirac_", [5, 7, 1, 2], {"groups": 1}), ("dirac_", [4, 2, 2, 2], {"groups": 1}), ("dirac_", [6, 4, 3], {"groups": 3}),
+             ("dirac_", [3, 16, 5, 5], {"groups": 1}), ("dirac_", [3, 24, 5, 5], {"groups": 3}), ("dirac_", [2, 1, 4, 4, 2], {"groups": 2}),
+             ("sparse_", [10, 5], {"sparsity": 0.1, "std": 0.01}), ("sparse_", [20, 30], {"sparsity": 0.5, "std": 0.01}),
+             ("sparse_", [7, 3], {"sparsity": 0.0, "std": 1.0}), ("sparse_", [5, 4], {"sparsity": 1.0, "std": 0.01}),
+             ("sparse_", [100, 8], {"sparsity": 0.9, "std": 0.02}), ("sparse_", [1, 6], {"sparsity": 0.3, "std": 0.5}),
+             ("sparse_", [33, 17], {"sparsity": 0.25, "std": 0.1}),
+             ("delta_orthogonal", [8, 8, 3], {"gain": 1.0}), ("delta_orthogonal", [16, 8, 3, 3], {"gain": math.sqrt(2.0)}),
+             ("delta_orthogonal", [4, 12, 5, 5], {"gain": 1.0}), ("delta_orthogonal", [6, 6, 3, 3, 3], {"gain": 5.0 / 3}),
+             ("delta_orthogonal", [32, 32, 3, 3], {"gain": 1.0}), ("delta_orthogonal", [5, 3, 2, 4], {"gain": 1.0})]
+    cases = []
+    for i, (op, shape, args) in enumerate(specs):
+        for dtype in (torch.float32, torch.float64):
+            if op == "eye_" and dtype == torch.float64 and i % 2:
+                continue
+            seed = rng.randint(0, 2**31 - 1)
+            t = torch.empty(shape, dtype=dtype)
+            torch.manual_seed(seed)
+            if op == "delta_orthogonal":
+                with torch.no_grad():
+                    t.zero_()
+                    init.orthogonal_(centre(t), gain=args["gain"])
+            else:
+                getattr(init, op)(t, **args)
+            cases.append({"id": f"structured-{len(cases):03d}-{op}", "kind": "structured", "op": op, "args": args,
+                          "seed": seed, "result": encode(t)})
+    return cases
+
+
 # ----------------------------------------------------------------------------------------------- auto zoo
 # Each zoo model exists twice, here and in tests/TorchInit.Tests/Zoo.cs, with the same modules registered in
 # the same order. PLANS say, per module with parameters and in pre-order, what InitScheme.Auto must decide
@@ -505,6 +633,8 @@ def main():
     cases = tensor_cases(rng) + layer_cases(rng) + default_init_cases(rng) + model_cases(rng)
     # The cases added later draw their seeds from their own streams, so the earlier cases stay as they were.
     cases += orthogonal_cases(random.Random(MASTER_SEED + 1)) + auto_model_cases(random.Random(MASTER_SEED + 2))
+    cases += layout_cases(random.Random(MASTER_SEED + 3)) + erfinv_cases(random.Random(MASTER_SEED + 4))
+    cases += structured_cases(random.Random(MASTER_SEED + 5))
     doc = {"generator": "scripts/gen_fixtures.py", "torch_version": torch.__version__.split("+")[0],
            "trunc_std_of_unit": TRUNC_STD_OF_UNIT, "case_count": len(cases), "cases": cases}
     text = json.dumps(doc, indent=1, sort_keys=True) + "\n"

@@ -41,7 +41,7 @@ public sealed record Allowance(string Run, string? Dtype, double? Statistics, in
             "chaotic regime (above); besides, most units are saturated and tanh's derivative 1 − y² is computed by cancellation, so the " +
             "back-propagated gradient statistics differ by up to ~1e-3 relative in float32 (activation statistics still agree to 1e-5)"),
         new("selu/normal-0.01", "float32", 1.0, null,
-            "PyTorch 1.13's SELU computes λα(eˣ − 1) by cancellation in float32 (its selu(−1e-6) = −1.7814e-6, exact −1.7581e-6), " +
+            "PyTorch's SELU (1.13 and 2.6 alike) computes λα(eˣ − 1) by cancellation in float32 (its selu(−1e-6) = −1.7814e-6, exact −1.7581e-6), " +
             "libtorch 2.10 is accurate; with N(0, 0.01²) weights the deep pre-activations are 1e-6 and smaller, so their statistics " +
             "differ by up to ~80% while the losses agree to 1e-6; in float64 everything agrees to 1e-8"),
     ];
