@@ -106,7 +106,7 @@ public class LayoutConformanceTests(ITestOutputHelper output)
             case "scheme":
                 var scheme = F.Scheme(a.GetProperty("scheme").GetString()!);
                 var row = t.ApplyInit(scheme, new InitOptions { Seed = seed }).Rows.Single();
-                if (scheme.Distribution == Distribution.TruncatedNormal)
+                if (scheme is VarianceScalingScheme { Distribution: Distribution.TruncatedNormal })
                     (truncated, truncMean, truncStd) = (true, 0.0, row.Bound / 2); // bound = 2σ'
                 break;
             default: throw new ArgumentException($"unknown op {op}");

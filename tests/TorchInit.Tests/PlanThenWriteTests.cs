@@ -165,8 +165,8 @@ public class PlanThenWriteTests
         using var scope = NewDisposeScope();
         var emb = nn.Embedding(10, 4);
         var head = nn.Linear(4, 10, hasBias: false);
-        if (embeddingGivesItsWeight) head.weight = emb.weight;
-        else emb.weight = head.weight;
+        if (embeddingGivesItsWeight) head.weight = emb.weight!;
+        else emb.weight = head.weight!;
         var model = nn.Sequential(("emb", emb), ("head", head));
         var report = model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 1, MeasureRealized = true });
         Assert.Equal(InitAction.Initialized, report["emb.weight"].Action);
@@ -270,10 +270,10 @@ public class PlanThenWriteTests
 
     private sealed class Declares : nn.Module<Tensor, Tensor>, IInitializable
     {
-        private readonly string name;
+        private readonly string parameter;
         public Parameter p = new(torch.zeros(2, 2));
-        public Declares(string name) : base(nameof(Declares)) { this.name = name; RegisterComponents(); }
-        public void DeclareInit(ParameterDeclarations init) => init.Use(name, InitScheme.Zeros, "test");
+        public Declares(string parameter) : base(nameof(Declares)) { this.parameter = parameter; RegisterComponents(); }
+        public void DeclareInit(ParameterDeclarations init) => init.Use(parameter, InitScheme.Zeros, "test");
         public override Tensor forward(Tensor x) => x;
     }
 

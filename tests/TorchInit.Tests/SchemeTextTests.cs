@@ -8,8 +8,11 @@ public class SchemeTextTests
         double Num() => Math.Round(r.NextDouble() * 4 - 2, r.Next(0, 16));
         Nonlinearity nl = (Nonlinearity)r.Next(0, 6);
         double? slope = nl == Nonlinearity.LeakyRelu && r.Next(2) == 0 ? Num() : null;
-        switch (r.Next(0, 7))
+        switch (r.Next(0, 10))
         {
+            case 7: return r.Next(2) == 0 ? InitScheme.Eye : InitScheme.Dirac(r.Next(1, 5));
+            case 8: return InitScheme.Sparse(Math.Round(r.NextDouble(), r.Next(0, 16)), Math.Abs(Num()));
+            case 9: return InitScheme.DeltaOrthogonal.WithNonlinearity(nl, slope);
             case 0: return InitScheme.VarianceScaling(Math.Abs(Num()) + 1e-3, (FanMode)r.Next(0, 3), (Distribution)r.Next(0, 3), nl, slope);
             case 1: return InitScheme.Named[r.Next(InitScheme.Named.Count)] is var n && !double.IsNaN(n.Gain) ? n.WithNonlinearity(nl, slope) : n;
             case 2: return InitScheme.Normal(Math.Abs(Num()), Num());
@@ -67,6 +70,10 @@ public class SchemeTextTests
     [InlineData("constant(0.5)", "Constant(0.5)")]
     [InlineData("variance_scaling(scale=2)", "VarianceScaling(scale=2, mode=fan_in, distribution=truncated_normal)")]
     [InlineData("orthogonal(nonlinearity=relu)", "Orthogonal(nonlinearity=relu)")]
+    [InlineData("identity", "Eye")]
+    [InlineData("dirac(groups=2)", "Dirac(groups=2)")]
+    [InlineData("sparse(0.9)", "Sparse(0.9, 0.01)")]
+    [InlineData("DeltaOrthogonal(nonlinearity=relu)", "DeltaOrthogonal(nonlinearity=relu)")]
     public void PyTorch_names_mean_PyTorch_and_Keras_names_mean_Keras(string text, string? expected)
     {
         if (expected is null)
@@ -87,6 +94,50 @@ public class SchemeTextTests
     [InlineData("VarianceScaling(mode=sideways)")]
     [InlineData("HeNormal(")]
     [InlineData("Normal(std=1, std=2)")]
+    [InlineData("Sparse(1.5)")]
+    [InlineData("Dirac(0)")]
+    [InlineData("Dirac(1.5)")]
     public void Bad_arguments_are_an_ArgumentException_that_says_which(string text) =>
         Assert.Throws<ArgumentException>(() => InitScheme.Parse(text));
+}
+
+/// <summary>The schemes added as one file each (eye_, dirac_, sparse_, delta-orthogonal) work through the whole path: policy, plan, report.</summary>
+[Collection(SerialTorchCollection.Name)]
+public class NewSchemeTests
+{
+    [Fact]
+    public void A_deep_plain_cnn_gets_delta_orthogonal_kernels_through_ApplyInit_and_keeps_the_norm()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var layers = Enumerable.Range(0, 8).Select(i => ((string, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>))($"c{i}", TorchSharp.torch.nn.Conv2d(16, 16, 3, padding: 1))).ToArray();
+        var net = TorchSharp.torch.nn.Sequential(layers);
+        var report = net.ApplyInit(InitScheme.DeltaOrthogonal, new InitOptions { Seed = 4 });
+        Assert.All(report.Rows.Where(r => r.Parameter == "weight"), r => Assert.Equal("delta orthogonal", r.Distribution));
+        Assert.Equal(Math.Sqrt(16.0 / (16 * 16 * 9)), report["c0.weight"].TargetStd, 12);
+        // A delta-orthogonal convolution with zero bias is an orthogonal map at every pixel away from the border: the norm is kept through depth.
+        using var x = TorchSharp.torch.randn(1, 16, 1, 1);
+        using var y = net.call(x);
+        Assert.Equal(x.norm().item<float>(), y.norm().item<float>(), 3);
+    }
+
+    [Fact]
+    public void Eye_dirac_and_sparse_plan_and_report_like_any_scheme_and_reject_wrong_shapes_before_writing()
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var lin = TorchSharp.torch.nn.Linear(6, 6);
+        Assert.Equal("eye", lin.ApplyInit(InitScheme.Eye)["weight"].Distribution);
+        Assert.Equal(Stats.Values(TorchSharp.torch.eye(6)), Stats.Values(lin.weight!));
+        var sparse = lin.ApplyInit(InitScheme.Sparse(0.5, 0.1), new InitOptions { Seed = 1 })["weight"];
+        Assert.Equal("Sparse(0.5, 0.1)", sparse.Scheme);
+        Assert.Equal(18, Stats.Values(lin.weight!).Count(v => v == 0));   // ⌈0.5 · 6⌉ = 3 zeros in each of 6 columns
+        var conv = TorchSharp.torch.nn.Conv1d(4, 8, 3, groups: 2);
+        var before = Stats.Values(conv.weight!);
+        var e = Assert.Throws<ArgumentException>(() => TorchSharp.torch.nn.Sequential(("conv", conv), ("fc", TorchSharp.torch.nn.Linear(8, 8))).ApplyInit(InitScheme.Dirac(3)));
+        Assert.Contains("divisible by groups", e.Message);
+        Assert.Equal(before, Stats.Values(conv.weight!));
+        Assert.Throws<ArgumentException>(() => TorchSharp.torch.nn.Sequential(("conv", conv)).ApplyInit(InitScheme.Eye));
+        Assert.Equal(before, Stats.Values(conv.weight!));
+        conv.ApplyInit(InitScheme.Dirac(2));
+        Assert.Equal(4, Stats.Values(conv.weight!).Count(v => v == 1));   // 2 groups × min(8/2, in/groups = 2)
+    }
 }

@@ -42,20 +42,20 @@ public class StructuredInitTests
         switch (c.GetProperty("op").GetString())
         {
             case "eye_":
-                Assert.Same(t, StructuredInit.Eye(t));
+                Assert.Same(t, Init.Eye(t));
                 F.AssertMatches(expected, t, id);
                 break;
             case "dirac_":
-                Assert.Same(t, StructuredInit.Dirac(t, args.GetProperty("groups").GetInt32()));
+                Assert.Same(t, Init.Dirac(t, args.GetProperty("groups").GetInt32()));
                 F.AssertMatches(expected, t, id);
                 break;
             case "sparse_":
-                Assert.Same(t, StructuredInit.Sparse(t, args.GetProperty("sparsity").GetDouble(), args.GetProperty("std").GetDouble(), g));
+                Assert.Same(t, Init.Sparse(t, args.GetProperty("sparsity").GetDouble(), args.GetProperty("std").GetDouble(), g));
                 F.AssertMatches(expected, t, id);
                 break;
             case "delta_orthogonal":
                 double gain = args.GetProperty("gain").GetDouble();
-                Assert.Same(t, StructuredInit.DeltaOrthogonal(t, gain, g));
+                Assert.Same(t, Init.DeltaOrthogonal(t, gain, g));
                 F.AssertWithin(expected, t, 1e-5, id);
                 AssertDeltaOrthogonal(t, gain, id);
                 break;
@@ -88,7 +88,7 @@ public class StructuredInitTests
         const long rows = 400, cols = 300;
         const double sparsity = 0.35, std = 0.05;
         var t = empty(rows, cols, ScalarType.Float64);
-        StructuredInit.Sparse(t, sparsity, std, g);
+        Init.Sparse(t, sparsity, std, g);
         long zerosPerColumn = (long)Math.Ceiling(sparsity * rows);
         var zeroCounts = t.eq(0).sum(0, type: ScalarType.Int64).data<long>().ToArray();
         Assert.All(zeroCounts, z => Assert.Equal(zerosPerColumn, z));
@@ -111,15 +111,15 @@ public class StructuredInitTests
         var a = empty(20, 10);
         var b = empty(20, 10);
         var c = empty(20, 10);
-        using (var g1 = new Generator(7)) StructuredInit.Sparse(a, 0.5, 0.1, g1);
-        using (var g2 = new Generator(7)) StructuredInit.Sparse(b, 0.5, 0.1, g2);
-        using (var g3 = new Generator(8)) StructuredInit.Sparse(c, 0.5, 0.1, g3);
+        using (var g1 = new Generator(7)) Init.Sparse(a, 0.5, 0.1, g1);
+        using (var g2 = new Generator(7)) Init.Sparse(b, 0.5, 0.1, g2);
+        using (var g3 = new Generator(8)) Init.Sparse(c, 0.5, 0.1, g3);
         var d1 = empty(8, 4, 3, 3);
         var d2 = empty(8, 4, 3, 3);
         var d3 = empty(8, 4, 3, 3);
-        using (var g1 = new Generator(7)) StructuredInit.DeltaOrthogonal(d1, 1.0, g1);
-        using (var g2 = new Generator(7)) StructuredInit.DeltaOrthogonal(d2, 1.0, g2);
-        using (var g3 = new Generator(8)) StructuredInit.DeltaOrthogonal(d3, 1.0, g3);
+        using (var g1 = new Generator(7)) Init.DeltaOrthogonal(d1, 1.0, g1);
+        using (var g2 = new Generator(7)) Init.DeltaOrthogonal(d2, 1.0, g2);
+        using (var g3 = new Generator(8)) Init.DeltaOrthogonal(d3, 1.0, g3);
         Assert.True(Same(torch.rand(4), globalBefore), "the global generator was used");
         Assert.True(Same(a, b));
         Assert.False(Same(a, c));
@@ -127,7 +127,7 @@ public class StructuredInitTests
         Assert.False(Same(d1, d3));
         // The same seed through the global generator: PyTorch's torch.manual_seed(s); sparse_(w) (randperm from the global generator).
         torch.manual_seed(7);
-        var global = StructuredInit.Sparse(empty(20, 10), 0.5, 0.1);
+        var global = Init.Sparse(empty(20, 10), 0.5, 0.1);
         Assert.True(Same(global, a));
     }
 
@@ -139,18 +139,18 @@ public class StructuredInitTests
         var p = nn.Parameter(empty(6, 4, 3, 3));
         var e = nn.Parameter(empty(5, 7));
         using var g = new Generator(3);
-        StructuredInit.Dirac(p, 2);
-        StructuredInit.DeltaOrthogonal(p, 1.0, g);
-        StructuredInit.Eye(e);
-        StructuredInit.Sparse(e, 0.2, 0.01, g);
+        Init.Dirac(p, 2);
+        Init.DeltaOrthogonal(p, 1.0, g);
+        Init.Eye(e);
+        Init.Sparse(e, 0.2, 0.01, g);
         GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect(); // finalize what earlier tests left to the GC
         long before = Tensor.TotalCount;
         for (int i = 0; i < 3; i++)
         {
-            StructuredInit.Dirac(p, 2);
-            StructuredInit.DeltaOrthogonal(p, 1.0, g);
-            StructuredInit.Eye(e);
-            StructuredInit.Sparse(e, 0.2, 0.01, g);
+            Init.Dirac(p, 2);
+            Init.DeltaOrthogonal(p, 1.0, g);
+            Init.Eye(e);
+            Init.Sparse(e, 0.2, 0.01, g);
         }
         Assert.Equal(before, Tensor.TotalCount);
         Assert.True(p.requires_grad);
@@ -171,10 +171,10 @@ public class StructuredInitTests
         var t = zeros(shape);
         Action call = op switch
         {
-            "eye" => () => StructuredInit.Eye(t),
-            "dirac" => () => StructuredInit.Dirac(t),
-            "sparse" => () => StructuredInit.Sparse(t, 0.1),
-            _ => () => StructuredInit.DeltaOrthogonal(t),
+            "eye" => () => Init.Eye(t),
+            "dirac" => () => Init.Dirac(t),
+            "sparse" => () => Init.Sparse(t, 0.1),
+            _ => () => Init.DeltaOrthogonal(t),
         };
         var ex = Assert.Throws<ArgumentException>(call);
         Assert.Contains($"[{string.Join(", ", shape)}]", ex.Message);
@@ -187,15 +187,15 @@ public class StructuredInitTests
         using var scope = NewDisposeScope();
         var conv = zeros(6, 4, 3, 3);
         var m = zeros(5, 4);
-        Assert.Contains("divisible by groups", Assert.Throws<ArgumentException>(() => StructuredInit.Dirac(conv, 4)).Message);
-        Assert.Equal("groups", Assert.Throws<ArgumentException>(() => StructuredInit.Dirac(conv, 0)).ParamName);
-        Assert.Equal("sparsity", Assert.Throws<ArgumentException>(() => StructuredInit.Sparse(m, -0.1)).ParamName);
-        Assert.Equal("sparsity", Assert.Throws<ArgumentException>(() => StructuredInit.Sparse(m, 1.5)).ParamName);
-        Assert.Equal("sparsity", Assert.Throws<ArgumentException>(() => StructuredInit.Sparse(m, double.NaN)).ParamName);
-        Assert.Equal("std", Assert.Throws<ArgumentException>(() => StructuredInit.Sparse(m, 0.5, -1)).ParamName);
-        Assert.Equal("std", Assert.Throws<ArgumentException>(() => StructuredInit.Sparse(m, 0.5, double.PositiveInfinity)).ParamName);
-        Assert.Equal("gain", Assert.Throws<ArgumentException>(() => StructuredInit.DeltaOrthogonal(conv, -1)).ParamName);
-        Assert.Equal("gain", Assert.Throws<ArgumentException>(() => StructuredInit.DeltaOrthogonal(conv, double.NaN)).ParamName);
+        Assert.Contains("divisible by groups", Assert.Throws<ArgumentException>(() => Init.Dirac(conv, 4)).Message);
+        Assert.Equal("groups", Assert.Throws<ArgumentException>(() => Init.Dirac(conv, 0)).ParamName);
+        Assert.Equal("sparsity", Assert.Throws<ArgumentException>(() => Init.Sparse(m, -0.1)).ParamName);
+        Assert.Equal("sparsity", Assert.Throws<ArgumentException>(() => Init.Sparse(m, 1.5)).ParamName);
+        Assert.Equal("sparsity", Assert.Throws<ArgumentException>(() => Init.Sparse(m, double.NaN)).ParamName);
+        Assert.Equal("std", Assert.Throws<ArgumentException>(() => Init.Sparse(m, 0.5, -1)).ParamName);
+        Assert.Equal("std", Assert.Throws<ArgumentException>(() => Init.Sparse(m, 0.5, double.PositiveInfinity)).ParamName);
+        Assert.Equal("gain", Assert.Throws<ArgumentException>(() => Init.DeltaOrthogonal(conv, -1)).ParamName);
+        Assert.Equal("gain", Assert.Throws<ArgumentException>(() => Init.DeltaOrthogonal(conv, double.NaN)).ParamName);
         Assert.Equal(0.0, conv.abs().sum().item<float>() + m.abs().sum().item<float>()); // untouched
     }
 
@@ -205,7 +205,7 @@ public class StructuredInitTests
         // Xiao et al.'s point: with out ≥ in, the delta-orthogonal kernel is an isometry of the input (per position).
         using var scope = NewDisposeScope();
         using var g = new Generator(11);
-        var w = StructuredInit.DeltaOrthogonal(empty(16, 8, 3, 3, ScalarType.Float64), 1.0, g);
+        var w = Init.DeltaOrthogonal(empty(16, 8, 3, 3, ScalarType.Float64), 1.0, g);
         var x = randn(new long[] { 2, 8, 9, 9 }, ScalarType.Float64, generator: g);
         var y = nn.functional.conv2d(x, w, padding: [1, 1]);
         double nx = x.pow(2).sum().item<double>(), ny = y.pow(2).sum().item<double>();
