@@ -41,6 +41,7 @@ public static class Build
     /// <param name="device">Where the parameters are allocated; default CPU.</param>
     /// <returns>The initialized model.</returns>
     /// <exception cref="NotSupportedException">A module's meta parameters cannot be replaced or given a default (see remarks).</exception>
+#pragma warning disable RS0026 // two overloads with optional parameters: the out parameter tells them apart, as in 0.1.0
     public static T WithoutDefaultInit<T>(Func<T> factory, InitPolicy policy, out InitReport report, InitOptions? options = null, Device? device = null)
         where T : nn.Module
     {
@@ -96,6 +97,7 @@ public static class Build
     /// <returns>The initialized model.</returns>
     public static T WithoutDefaultInit<T>(Func<T> factory, InitPolicy policy, InitOptions? options = null, Device? device = null)
         where T : nn.Module => WithoutDefaultInit(factory, policy, out _, options, device);
+#pragma warning restore RS0026
 
     /// <summary>One meta tensor to replace: where it lives and how to put its replacement there.</summary>
     private sealed class Slot(nn.Module owner, string path, string name, Tensor meta, bool isParameter, Action<Tensor> assign)
