@@ -168,7 +168,7 @@ internal sealed class InitPlanner : ModuleVisitor
         }
         long dim = weight.shape[1];
         bool scaled = _policy.Embeddings == EmbeddingInit.Scaled;
-        var scheme = scaled ? InitScheme.Normal(1 / Math.Sqrt(dim)) : InitScheme.Normal(1.0);
+        var scheme = scaled ? InitScheme.Normal(1 / Math.Sqrt(dim)) : TorchDefaults.EmbeddingWeight;
         var reason = scaled
             ? $"Embedding: scaled N(0, 1/d), d = {dim}, so each embedded vector has norm ≈ 1"
             : "Embedding: PyTorch's default N(0, 1): a row is looked up, not summed over a fan";
@@ -268,13 +268,13 @@ internal sealed class InitPlanner : ModuleVisitor
         {
             var entry = name switch
             {
-                "weight" => Constant(c, name, p, new ConstantFill(zero ? 0.0 : 1.0), zero ? "zeros" : "ones") with
+                "weight" => Constant(c, name, p, new ConstantFill(zero ? 0.0 : TorchDefaults.NormWeight), zero ? "zeros" : "ones") with
                 {
                     Reason = zero
                         ? $"last normalization in residual block '{block.Block}' ({block.Rule}): weight 0, so the block starts as the identity (Goyal et al. 2017)"
                         : "normalization: weight 1, bias 0 (the identity affine map, PyTorch's default)",
                 },
-                "bias" => Constant(c, name, p, new ConstantFill(0.0), "zeros") with { Reason = "normalization: bias 0" },
+                "bias" => Constant(c, name, p, new ConstantFill(TorchDefaults.NormBias), "zeros") with { Reason = "normalization: bias 0" },
                 _ => Row(c, name, p, "", InitAction.Skipped, "not a weight or bias of a normalization layer"),
             };
             Add(entry with { Source = ActivationSource.Intrinsic });

@@ -24,7 +24,11 @@ namespace TorchInit;
 /// default TorchInit cannot know, and parameters tied inside the factory (tie them afterwards, as with PyTorch's
 /// <c>to_empty</c>). Create the former with <c>device: torch.CPU</c> inside the factory: they then keep their
 /// constructor's init.
-/// <c>Embedding</c>'s padding row is not zeroed (TorchSharp does not expose <c>padding_idx</c>).</para>
+/// <c>Embedding</c>'s padding row is not zeroed (TorchSharp does not expose <c>padding_idx</c>). TorchSharp 0.107's
+/// <c>Embedding</c> constructor draws its weight on the CPU before moving it to the meta device, so constructing one here
+/// briefly allocates its full size on the CPU (an <c>Embedding(100000, 256)</c> peaks about 100 MB higher than a Linear of the
+/// same size); the global generator's state is saved before the factory runs and restored after, so that draw consumes no
+/// random numbers.</para>
 /// <para><c>set_default_device</c> is process-wide: do not construct modules on other threads during the call.</para>
 /// </remarks>
 public static class Build

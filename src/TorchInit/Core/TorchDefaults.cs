@@ -33,7 +33,10 @@ internal static class TorchDefaults
     }
 
     /// <summary>An Embedding's weight: N(0, 1).</summary>
-    public static readonly Fill EmbeddingWeight = new NormalFill(0, 1);
+    public static readonly InitScheme EmbeddingWeight = new NormalScheme(0, 1);
+
+    /// <summary>A normalization layer's weight (1) and bias (0): the identity affine map.</summary>
+    public const double NormWeight = 1, NormBias = 0;
 
     /// <summary>
     /// The constructor default of parameter or buffer <paramref name="name"/> of <paramref name="m"/>, or null when this
@@ -46,9 +49,11 @@ internal static class TorchDefaults
         (LayerKind.Linear or LayerKind.Convolution or LayerKind.ConvTranspose, "bias") =>
             LinearBias(tensors["weight"].dim() >= 2 ? Fans.FromShape(tensors["weight"].shape) : new Fans(0, 0)),
         (LayerKind.Bilinear, "weight" or "bias") => BilinearUniform(tensors["weight"]),
-        (LayerKind.Embedding, "weight") => EmbeddingWeight,
-        (LayerKind.Normalization, "weight" or "running_var") => new ConstantFill(1),
-        (LayerKind.Normalization, "bias" or "running_mean" or "num_batches_tracked") => new ConstantFill(0),
+        (LayerKind.Embedding, "weight") => EmbeddingWeight.Resolve(new FillRequest(tensors["weight"].shape, null, null, name)),
+        (LayerKind.Normalization, "weight") => new ConstantFill(NormWeight),
+        (LayerKind.Normalization, "bias") => new ConstantFill(NormBias),
+        (LayerKind.Normalization, "running_var") => new ConstantFill(1),
+        (LayerKind.Normalization, "running_mean" or "num_batches_tracked") => new ConstantFill(0),
         _ => null,
     };
 
