@@ -133,12 +133,12 @@ internal static class Bench
                 group.Clear();
                 if (o.Cases.Contains("fast"))
                 {
-                    group.Add(($"fast.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads })));
-                    group.Add(($"fast+stats.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads, MeasureRealized = true })));
+                    group.Add(($"fast.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Engine = DrawEngine.Fast, MaxDegreeOfParallelism = o.Threads })));
+                    group.Add(($"fast+stats.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Engine = DrawEngine.Fast, MaxDegreeOfParallelism = o.Threads, MeasureRealized = true })));
                     // The fast kernels called directly on each parameter, with no visitor, report or checks.
                     group.Add(($"kernels.{dist}", () => KernelsDirect(ps, dist, o.Threads)));
                     if (o.Threads > 1)
-                        group.Add(($"fast1.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = 1 })));
+                        group.Add(($"fast1.{dist}", () => model.ApplyInit(scheme, new InitOptions { Seed = 1, Engine = DrawEngine.Fast, MaxDegreeOfParallelism = 1 })));
                     Group(o, size, elements, group, quiet);
                 }
             }
@@ -217,10 +217,10 @@ internal static class Bench
         Case(o, size, elements, "construct+init.fast.normal", quiet, () =>
         {
             using var m = Model(size);
-            m.ApplyInit(scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads });
+            m.ApplyInit(scheme, new InitOptions { Seed = 1, Engine = DrawEngine.Fast, MaxDegreeOfParallelism = o.Threads });
         });
         Case(o, size, elements, "build.fast.normal", quiet, () =>
-            Build.WithoutDefaultInit(() => Model(size), scheme, new InitOptions { Seed = 1, Mode = InitMode.Fast, MaxDegreeOfParallelism = o.Threads }).Dispose());
+            Build.WithoutDefaultInit(() => Model(size), scheme, new InitOptions { Seed = 1, Engine = DrawEngine.Fast, MaxDegreeOfParallelism = o.Threads }).Dispose());
     }
 
     private static void Case(Options o, string size, long elements, string name, bool quiet, Action run) =>

@@ -35,7 +35,7 @@ var cnn = nn.Sequential(
 
 Console.WriteLine("CNN, GlorotUniform with the layers' true fans (grouped and transposed convolutions differ from PyTorch's rule), biases kept:");
 var cnnReport = cnn.ApplyInit(InitScheme.GlorotUniform,
-    new InitOptions { Seed = seed, FanConvention = FanConvention.Layer, Bias = BiasPolicy.Keep, MeasureRealized = true });
+    new InitOptions { Seed = seed, FanConvention = FanConvention.Layer, Bias = BiasInit.Keep, MeasureRealized = true });
 Console.WriteLine(cnnReport);
 
 // Under He, fc1's pre-activation std on standardized inputs is about √2 (so that after ReLU the second moment stays 1).

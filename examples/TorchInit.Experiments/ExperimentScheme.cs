@@ -10,26 +10,26 @@ namespace TorchInit.Experiments;
 /// <param name="Weights">The weight scheme.</param>
 /// <param name="Bias">The bias policy.</param>
 /// <param name="Formula">What the weights are drawn from, for tables and plots.</param>
-public sealed record ExperimentScheme(string Name, InitScheme Weights, BiasPolicy Bias, string Formula)
+public sealed record ExperimentScheme(string Name, InitScheme Weights, BiasInit Bias, string Formula)
 {
     /// <summary>N(0, 0.01²): the naive small init; signals vanish layer by layer.</summary>
-    public static ExperimentScheme Normal001 { get; } = new("normal-0.01", InitScheme.Normal(0.01), BiasPolicy.Zeros, "N(0, 0.01²)");
+    public static ExperimentScheme Normal001 { get; } = new("normal-0.01", InitScheme.Normal(0.01), BiasInit.Zeros, "N(0, 0.01²)");
     /// <summary>N(0, 1): the naive unit init; tanh saturates, ReLU explodes.</summary>
-    public static ExperimentScheme Normal1 { get; } = new("normal-1", InitScheme.Normal(1.0), BiasPolicy.Zeros, "N(0, 1)");
+    public static ExperimentScheme Normal1 { get; } = new("normal-1", InitScheme.Normal(1.0), BiasInit.Zeros, "N(0, 1)");
     /// <summary>All weights 0: every unit of a layer computes the same thing and stays so (the symmetry problem).</summary>
-    public static ExperimentScheme Zeros { get; } = new("zeros", InitScheme.Zeros, BiasPolicy.Zeros, "0");
+    public static ExperimentScheme Zeros { get; } = new("zeros", InitScheme.Zeros, BiasInit.Zeros, "0");
     /// <summary>U(−1/√fan_in, 1/√fan_in): Glorot and Bengio's "standard" heuristic, equal to PyTorch's default weight init.</summary>
-    public static ExperimentScheme InvSqrtN { get; } = new("inv-sqrt-n", InitScheme.TorchDefault, BiasPolicy.Zeros, "U(±1/√n)");
+    public static ExperimentScheme InvSqrtN { get; } = new("inv-sqrt-n", InitScheme.TorchDefault, BiasInit.Zeros, "U(±1/√n)");
     /// <summary>Glorot/Xavier uniform, gain 1: U(±√(6/(fan_in+fan_out))).</summary>
-    public static ExperimentScheme Glorot { get; } = new("glorot", InitScheme.GlorotUniform, BiasPolicy.Zeros, "U(±√(6/(n_in+n_out)))");
+    public static ExperimentScheme Glorot { get; } = new("glorot", InitScheme.GlorotUniform, BiasInit.Zeros, "U(±√(6/(n_in+n_out)))");
     /// <summary>Glorot/Xavier normal, gain 1: N(0, 2/(fan_in+fan_out)); √(1/n) for a square layer (He et al.'s "Xavier").</summary>
-    public static ExperimentScheme GlorotNormal { get; } = new("glorot-normal", InitScheme.GlorotNormal, BiasPolicy.Zeros, "N(0, 2/(n_in+n_out))");
+    public static ExperimentScheme GlorotNormal { get; } = new("glorot-normal", InitScheme.GlorotNormal, BiasInit.Zeros, "N(0, 2/(n_in+n_out))");
     /// <summary>He/Kaiming normal for ReLU: N(0, 2/fan_in).</summary>
-    public static ExperimentScheme He { get; } = new("he", InitScheme.HeNormal, BiasPolicy.Zeros, "N(0, 2/n_in)");
+    public static ExperimentScheme He { get; } = new("he", InitScheme.HeNormal, BiasInit.Zeros, "N(0, 2/n_in)");
     /// <summary>LeCun normal (SELU): N(0, 1/fan_in).</summary>
-    public static ExperimentScheme LeCun { get; } = new("lecun", InitScheme.LeCunNormal, BiasPolicy.Zeros, "N(0, 1/n_in)");
+    public static ExperimentScheme LeCun { get; } = new("lecun", InitScheme.LeCunNormal, BiasInit.Zeros, "N(0, 1/n_in)");
     /// <summary>PyTorch's constructor init: weight U(±1/√fan_in), bias U(±1/√fan_in).</summary>
-    public static ExperimentScheme TorchDefault { get; } = new("torch-default", InitScheme.TorchDefault, BiasPolicy.TorchDefault, "PyTorch default");
+    public static ExperimentScheme TorchDefault { get; } = new("torch-default", InitScheme.TorchDefault, BiasInit.TorchDefault, "PyTorch default");
 
     /// <summary>Every named scheme.</summary>
     public static IReadOnlyList<ExperimentScheme> All { get; } = [Normal001, Normal1, Zeros, InvSqrtN, Glorot, GlorotNormal, He, LeCun, TorchDefault];

@@ -58,7 +58,7 @@ public class BehaviourTests
         using var scope = NewDisposeScope();
         // nn.Linear(0, 4): TorchSharp's own constructor refuses fan_in 0, so build it from parameters.
         var layer = nn.Linear(new Parameter(torch.empty(4, 0)), new Parameter(torch.full(4, 7f)));
-        var report = layer.ApplyInit(InitScheme.HeNormal, new InitOptions { Bias = BiasPolicy.Keep });
+        var report = layer.ApplyInit(InitScheme.HeNormal, new InitOptions { Bias = BiasInit.Keep });
         Assert.Equal(InitAction.Warning, report["weight"].Action);
         Assert.Contains("zero-element", report["weight"].Note);
         Assert.Single(report.Warnings);
@@ -270,15 +270,15 @@ public class BehaviourTests
         var layer = nn.Linear(50, 40);
         using (no_grad()) P(layer, "bias").fill_(3);
 
-        var keep = layer.ApplyInit(InitScheme.HeNormal, new InitOptions { Bias = BiasPolicy.Keep, Seed = 1 });
+        var keep = layer.ApplyInit(InitScheme.HeNormal, new InitOptions { Bias = BiasInit.Keep, Seed = 1 });
         Assert.Equal(InitAction.Kept, keep["bias"].Action);
         Assert.All(Stats.Values(P(layer, "bias")), x => Assert.Equal(3.0, x));
 
-        var zeros = layer.ApplyInit(InitScheme.TorchDefault, new InitOptions { Bias = BiasPolicy.Zeros, Seed = 1 });
+        var zeros = layer.ApplyInit(InitScheme.TorchDefault, new InitOptions { Bias = BiasInit.Zeros, Seed = 1 });
         Assert.Equal(InitAction.Initialized, zeros["bias"].Action);
         Assert.All(Stats.Values(P(layer, "bias")), x => Assert.Equal(0.0, x));
 
-        var td = layer.ApplyInit(InitScheme.HeNormal, new InitOptions { Bias = BiasPolicy.TorchDefault, Seed = 1 });
+        var td = layer.ApplyInit(InitScheme.HeNormal, new InitOptions { Bias = BiasInit.TorchDefault, Seed = 1 });
         double bound = 1 / Math.Sqrt(50);
         Assert.Equal(bound, td["bias"].Bound, 15);
         var b = Stats.Values(P(layer, "bias"));
@@ -356,7 +356,7 @@ public class BehaviourTests
         InitOptions[] options =
         [
             new(), new() { Seed = 5 }, new() { MeasureRealized = false }, new() { Seed = 5, MeasureRealized = false },
-            new() { Generator = gen, FanConvention = FanConvention.Layer, Bias = BiasPolicy.TorchDefault, IncludeFrozen = true },
+            new() { Generator = gen, FanConvention = FanConvention.Layer, Bias = BiasInit.TorchDefault, IncludeFrozen = true },
         ];
         void RunAll()
         {

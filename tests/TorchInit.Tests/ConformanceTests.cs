@@ -81,7 +81,7 @@ public class ConformanceTests
         {
             Seed = c.GetProperty("seed").GetInt64(),
             FanConvention = c.GetProperty("fan_convention").GetString() == "layer" ? FanConvention.Layer : FanConvention.Torch,
-            Bias = Enum.Parse<BiasPolicy>(c.GetProperty("bias_policy").GetString()!),
+            Bias = Enum.Parse<BiasInit>(c.GetProperty("bias_policy").GetString()!),
         };
         var report = layer.ApplyInit(scheme, options);
 

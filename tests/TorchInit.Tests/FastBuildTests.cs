@@ -91,7 +91,7 @@ public class FastBuildTests
             var m = nn.Sequential(("a", nn.Linear(64, 32)), ("b", nn.Linear(32, 16)));
             ((Linear)m[1]).weight!.requires_grad = false;   // frozen: ApplyInit skips it
             return m;
-        }, InitScheme.HeNormal, new InitOptions { Seed = 2, Bias = BiasPolicy.Keep });
+        }, InitScheme.HeNormal, new InitOptions { Seed = 2, Bias = BiasInit.Keep });
         var a = (Linear)model[0];
         var b = (Linear)model[1];
         Assert.False(b.weight!.requires_grad);
@@ -128,9 +128,9 @@ public class FastBuildTests
     public void Fast_mode_and_other_devices_of_choice_work_too()
     {
         using var scope = NewDisposeScope();
-        var a = Build.WithoutDefaultInit(Net, InitScheme.HeTruncatedNormal, new InitOptions { Seed = 4, Mode = InitMode.Fast });
+        var a = Build.WithoutDefaultInit(Net, InitScheme.HeTruncatedNormal, new InitOptions { Seed = 4, Engine = DrawEngine.Fast });
         var b = Net();
-        b.ApplyInit(InitScheme.HeTruncatedNormal, new InitOptions { Seed = 4, Mode = InitMode.Fast });
+        b.ApplyInit(InitScheme.HeTruncatedNormal, new InitOptions { Seed = 4, Engine = DrawEngine.Fast });
         Assert.True(Bits(P(a, "conv.weight")).SequenceEqual(Bits(P(b, "conv.weight"))));
         var d = Build.WithoutDefaultInit(() => nn.Linear(5, 5, dtype: ScalarType.Float64), InitScheme.HeNormal, new InitOptions { Seed = 1 }, device: CPU);
         Assert.Equal(ScalarType.Float64, d.weight!.dtype);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace TorchInit.Tests;
 
 /// <summary>
-/// <see cref="InitMode.Fast"/> through <c>ApplyInit</c>, checked like the exact mode: Kolmogorov–Smirnov against the
+/// <see cref="DrawEngine.Fast"/> through <c>ApplyInit</c>, checked like the exact mode: Kolmogorov–Smirnov against the
 /// scheme's distribution (p &gt; 1e-4), moments, bounds, the report; plus what the fast generator promises:
 /// determinism for any thread count, different seeds and parameters giving independent streams, the fused statistics,
 /// and every floating dtype and layout.
@@ -17,7 +17,7 @@ public class FastModeTests
     private const double PMin = 1e-4;
 
     private static InitOptions Fast(long? seed = 7, int? threads = null, bool measure = false) =>
-        new() { Mode = InitMode.Fast, Seed = seed, MaxDegreeOfParallelism = threads, MeasureRealized = measure };
+        new() { Engine = DrawEngine.Fast, Seed = seed, MaxDegreeOfParallelism = threads, MeasureRealized = measure };
 
     public static IEnumerable<object[]> Cases() =>
         from scheme in new[] { "HeNormal", "GlorotUniform", "LeCunTruncatedNormal", "TorchDefault", "Normal", "Uniform" }
@@ -179,8 +179,8 @@ public class FastModeTests
 
         using var g1 = new Generator(3);
         using var g2 = new Generator(3);
-        t1.ApplyInit(InitScheme.HeNormal, new InitOptions { Mode = InitMode.Fast, Generator = g1 });
-        t2.ApplyInit(InitScheme.HeNormal, new InitOptions { Mode = InitMode.Fast, Generator = g2 });
+        t1.ApplyInit(InitScheme.HeNormal, new InitOptions { Engine = DrawEngine.Fast, Generator = g1 });
+        t2.ApplyInit(InitScheme.HeNormal, new InitOptions { Engine = DrawEngine.Fast, Generator = g2 });
         Assert.Equal(Bits(t1), Bits(t2));
     }
 
@@ -247,7 +247,7 @@ public class FastModeTests
         var a = nn.Linear(50, 40);
         var b = nn.Linear(50, 40);
         a.ApplyInit(InitScheme.HeTruncatedNormal, new InitOptions { Seed = 4 });
-        b.ApplyInit(InitScheme.HeTruncatedNormal, new InitOptions { Seed = 4, Mode = InitMode.Exact, MaxDegreeOfParallelism = 1, MeasureRealized = true });
+        b.ApplyInit(InitScheme.HeTruncatedNormal, new InitOptions { Seed = 4, Engine = DrawEngine.Exact, MaxDegreeOfParallelism = 1, MeasureRealized = true });
         Assert.Equal(Bits(a.weight!), Bits(b.weight!));
         Assert.Throws<ArgumentException>(() => a.ApplyInit(InitScheme.HeNormal, new InitOptions { MaxDegreeOfParallelism = 0 }));
     }

@@ -19,17 +19,17 @@ public class MemoryTests
     private const long WeightBytes = 4000L * 4000 * 4;
 
     public static IEnumerable<object[]> Cases() =>
-        from mode in new[] { InitMode.Exact, InitMode.Fast }
+        from mode in new[] { DrawEngine.Exact, DrawEngine.Fast }
         from scheme in new[] { "HeNormal", "GlorotUniform", "HeTruncatedNormal" }
         from measure in new[] { false, true }
         select new object[] { mode, scheme, measure };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Init_allocates_no_full_size_temporary(InitMode mode, string scheme, bool measure)
+    public void Init_allocates_no_full_size_temporary(DrawEngine mode, string scheme, bool measure)
     {
         Assert.True(OperatingSystem.IsLinux(), "the peak-memory probe reads /proc");
-        var options = new InitOptions { Seed = 3, Mode = mode, MeasureRealized = measure };
+        var options = new InitOptions { Seed = 3, Engine = mode, MeasureRealized = measure };
         using var model = Model();
         using (var warm = nn.Sequential(("w", nn.Linear(64, 64))))
             warm.ApplyInit(InitScheme.Parse(scheme), options);   // JIT and first-call allocations happen here

@@ -63,7 +63,7 @@ public class PlanThenWriteTests
     {
         using var scope = NewDisposeScope();
         var model = WithBadFifth(new OneD());
-        var options = new InitOptions { Seed = 1, LayerTypes = [typeof(Linear), typeof(OneD)], Mode = mode == "fast" ? InitMode.Fast : InitMode.Exact };
+        var options = new InitOptions { Seed = 1, LayerTypes = [typeof(Linear), typeof(OneD)], Engine = mode == "fast" ? DrawEngine.Fast : DrawEngine.Exact };
         AssertNothingWritten(model, () => model.ApplyInit(InitScheme.HeNormal, options), typeof(ArgumentException));
         AssertNothingWritten(model, () => model.ApplyInit(InitPolicy.Auto, options), typeof(ArgumentException));
         var e = Assert.Throws<ArgumentException>(() => model.PlanInit(InitScheme.HeNormal, options));
@@ -129,9 +129,9 @@ public class PlanThenWriteTests
     {
         using var scope = NewDisposeScope();
         var t = torch.zeros(3, 3);
-        foreach (var mode in new[] { InitMode.Exact, InitMode.Fast })
+        foreach (var mode in new[] { DrawEngine.Exact, DrawEngine.Fast })
         {
-            var e = Assert.Throws<ArgumentException>(() => t.ApplyInit(InitScheme.Parse(scheme), new Fans(0, 0), new InitOptions { Seed = 1, Mode = mode }));
+            var e = Assert.Throws<ArgumentException>(() => t.ApplyInit(InitScheme.Parse(scheme), new Fans(0, 0), new InitOptions { Seed = 1, Engine = mode }));
             Assert.Contains("fan", e.Message);
             Assert.Equal(0.0f, t.abs().sum().item<float>());
         }
@@ -300,7 +300,7 @@ public class PlanThenWriteTests
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 1, MeasureRealized = true });
         model.PlanInit(InitPolicy.Auto);
-        model.ApplyInit(InitScheme.Orthogonal, new InitOptions { Seed = 1, Mode = InitMode.Fast, MeasureRealized = true });
+        model.ApplyInit(InitScheme.Orthogonal, new InitOptions { Seed = 1, Engine = DrawEngine.Fast, MeasureRealized = true });
         GC.Collect();
         GC.WaitForPendingFinalizers();
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);

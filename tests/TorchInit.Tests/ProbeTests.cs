@@ -23,7 +23,7 @@ public class ProbeTests
     private static Sequential TanhMlp(long seed)
     {
         var model = nn.Sequential(("fc0", nn.Linear(8, 6)), ("act0", nn.Tanh()), ("fc1", nn.Linear(6, 4)), ("act1", nn.ReLU()), ("out", nn.Linear(4, 3)));
-        model.ApplyInit(InitScheme.GlorotUniform, new InitOptions { Seed = seed, Bias = BiasPolicy.TorchDefault });
+        model.ApplyInit(InitScheme.GlorotUniform, new InitOptions { Seed = seed, Bias = BiasInit.TorchDefault });
         return model;
     }
 

@@ -25,7 +25,7 @@ public enum SeededDraws
 public sealed record InitOptions
 {
     /// <summary>What happens to biases; null uses the scheme's <see cref="InitScheme.DefaultBias"/> (zeros, or PyTorch's default for <see cref="InitScheme.TorchDefault"/>).</summary>
-    public BiasPolicy? Bias { get; init; }
+    public BiasInit? Bias { get; init; }
 
     /// <summary>
     /// Seed for a private CPU generator used for this call only: the global RNG is not touched, and equal seeds
@@ -62,17 +62,17 @@ public sealed record InitOptions
 
     /// <summary>
     /// Whether the report measures each parameter's realized mean and (unbiased) std,
-    /// std = √((Σd² − (Σd)²/n)/(n − 1)) with d = x − c for a shift c near the mean. Default false: in
-    /// <see cref="InitMode.Exact"/> mode measuring costs one extra (parallel, SIMD) read of every weight, about
-    /// 10–20% of an exact init; in <see cref="InitMode.Fast"/> mode the sums are accumulated while filling, at no
+    /// std = √((Σd² − (Σd)²/n)/(n − 1)) with d = x − c for a shift c near the mean. Default false: with
+    /// the <see cref="DrawEngine.Exact"/> engine, measuring costs one extra (parallel, SIMD) read of every weight, about
+    /// 10–20% of an exact init; with the <see cref="DrawEngine.Fast"/> engine the sums are accumulated while filling, at no
     /// extra pass. Unmeasured rows report NaN.
     /// </summary>
     public bool MeasureRealized { get; init; }
 
     /// <summary>Exact (default: PyTorch's generators, bit-identical to PyTorch) or Fast (parallel, seeded, deterministic, not PyTorch's numbers).</summary>
-    public InitMode Mode { get; init; } = InitMode.Exact;
+    public DrawEngine Engine { get; init; } = DrawEngine.Exact;
 
-    /// <summary>Threads fast mode may use; null means <see cref="Environment.ProcessorCount"/>. Results do not depend on it.</summary>
+    /// <summary>Threads the fast engine may use; null means <see cref="Environment.ProcessorCount"/>. Results do not depend on it.</summary>
     public int? MaxDegreeOfParallelism { get; init; }
 
     /// <summary>The module types a fixed scheme initializes when <see cref="LayerTypes"/> is null: Linear, Conv1d/2d/3d and ConvTranspose1d/2d/3d.</summary>

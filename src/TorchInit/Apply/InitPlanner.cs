@@ -346,13 +346,13 @@ internal sealed class InitPlanner : ModuleVisitor
         });
 
     /// <summary>A bias by <paramref name="policy"/>; <paramref name="weightFans"/> supplies fan_in for PyTorch's default bias.</summary>
-    private PlannedParameter Bias(ModuleContext c, string name, Tensor bias, BiasPolicy policy, Func<Fans>? weightFans)
+    private PlannedParameter Bias(ModuleContext c, string name, Tensor bias, BiasInit policy, Func<Fans>? weightFans)
     {
         string scheme = BiasName(policy);
-        if (policy == BiasPolicy.Keep)
+        if (policy == BiasInit.Keep)
             return Row(c, name, bias, scheme, InitAction.Kept, "bias policy Keep");
         if (Guard(c.Path, c.TypeName, name, bias, scheme) is { } skipped) return skipped;
-        if (policy == BiasPolicy.Zeros)
+        if (policy == BiasInit.Zeros)
             return Planned(new PlannedParameter
             {
                 Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = bias, Fill = new ConstantFill(0.0), Action = InitAction.Initialized, Scheme = scheme,
@@ -368,10 +368,10 @@ internal sealed class InitPlanner : ModuleVisitor
     }
 
     /// <summary>How a bias policy reads in the report: "zeros", "keep", "TorchDefault".</summary>
-    private static string BiasName(BiasPolicy policy) => policy switch
+    private static string BiasName(BiasInit policy) => policy switch
     {
-        BiasPolicy.Zeros => "zeros",
-        BiasPolicy.Keep => "keep",
+        BiasInit.Zeros => "zeros",
+        BiasInit.Keep => "keep",
         _ => "TorchDefault",
     };
 

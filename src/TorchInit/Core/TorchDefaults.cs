@@ -5,7 +5,7 @@ namespace TorchInit;
 
 /// <summary>
 /// PyTorch's default initialization, defined once: what each layer's constructor (its <c>reset_parameters</c>) gives
-/// each parameter. <see cref="InitScheme.TorchDefault"/>, the <see cref="BiasPolicy.TorchDefault"/> bias policy, Auto's
+/// each parameter. <see cref="InitScheme.TorchDefault"/>, the <see cref="BiasInit.TorchDefault"/> bias policy, Auto's
 /// Embedding rule and <see cref="Build.WithoutDefaultInit{T}(Func{T}, InitPolicy, InitOptions?, Device?)"/> all read it.
 /// </summary>
 /// <remarks>
@@ -23,7 +23,7 @@ internal static class TorchDefaults
 
     /// <summary>The weight scheme of Linear and Conv layers.</summary>
     public static readonly VarianceScalingScheme LinearWeight =
-        new(1.0, FanMode.FanIn, Distribution.Uniform, Nonlinearity.LeakyRelu, LinearWeightSlope) { DisplayName = "TorchDefault", BiasDefault = BiasPolicy.TorchDefault };
+        new(1.0, FanMode.FanIn, Distribution.Uniform, Nonlinearity.LeakyRelu, LinearWeightSlope) { DisplayName = "TorchDefault", BiasDefault = BiasInit.TorchDefault };
 
     /// <summary>A Linear/Conv bias: U(±1/√fan_in) with the weight's fan_in (all zeros when it is 0).</summary>
     public static Fill LinearBias(Fans weightFans)

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace TorchInit;
 
 /// <summary>
-/// Where one call's random numbers come from, decided once: libtorch's generators (<see cref="InitMode.Exact"/>, through
-/// <see cref="ExactSampling"/>) or the fast kernels (<see cref="InitMode.Fast"/>). Owns the call's seeded generator.
+/// Where one call's random numbers come from, decided once: libtorch's generators (<see cref="DrawEngine.Exact"/>, through
+/// <see cref="ExactSampling"/>) or the fast kernels (<see cref="DrawEngine.Fast"/>). Owns the call's seeded generator.
 /// </summary>
 /// <remarks>
 /// <para>Exact mode with a seed draws from a private generator seeded with it: on the CPU by default, so a seed gives the
@@ -33,7 +33,7 @@ internal sealed class Sampler : IDisposable
         _given = options.Generator;
         _seed = options.Seed;
         _seeded = options.SeededDraws;
-        Mode = options.Mode;
+        Engine = options.Engine;
         _stats = options.MeasureRealized;
         _parallelism = options.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
     }
@@ -41,7 +41,7 @@ internal sealed class Sampler : IDisposable
     /// <summary>An exact-mode sampler drawing from <paramref name="generator"/> (null: the global generator), as the torch-named functions do.</summary>
     public Sampler(Generator? generator) : this(new InitOptions { Generator = generator }) { }
 
-    public InitMode Mode { get; }
+    public DrawEngine Engine { get; }
 
     public void Dispose()
     {
@@ -62,21 +62,21 @@ internal sealed class Sampler : IDisposable
     /// <summary>N(mean, std²). Returns the realized moments when fast mode measured them during the fill.</summary>
     public Moments? Normal(Tensor t, double mean, double std)
     {
-        if (Mode == InitMode.Exact) { ExactSampling.Normal(t, mean, std, GeneratorFor(t)); return null; }
+        if (Engine == DrawEngine.Exact) { ExactSampling.Normal(t, mean, std, GeneratorFor(t)); return null; }
         return FastDraw(t, FastDistribution.Normal, mean, std, 0);
     }
 
     /// <summary>U(low, high).</summary>
     public Moments? Uniform(Tensor t, double low, double high)
     {
-        if (Mode == InitMode.Exact) { ExactSampling.Uniform(t, low, high, GeneratorFor(t)); return null; }
+        if (Engine == DrawEngine.Exact) { ExactSampling.Uniform(t, low, high, GeneratorFor(t)); return null; }
         return FastDraw(t, FastDistribution.Uniform, low, high, 0);
     }
 
     /// <summary>N(mean, std²) truncated to [a, b]; fast mode needs the symmetric a, b = mean ∓ k·std with k ≤ 2.9.</summary>
     public Moments? TruncatedNormal(Tensor t, double mean, double std, double a, double b)
     {
-        if (Mode == InitMode.Exact) { ExactSampling.TruncatedNormal(t, mean, std, a, b, GeneratorFor(t)); return null; }
+        if (Engine == DrawEngine.Exact) { ExactSampling.TruncatedNormal(t, mean, std, a, b, GeneratorFor(t)); return null; }
         double k = (b - mean) / std;
         if (Math.Abs((mean - a) / std - k) > 1e-12 * Math.Max(1, k))
             throw new NotSupportedException("Fast mode draws truncated normals symmetric about the mean only.");

@@ -1,7 +1,7 @@
 namespace TorchInit;
 
 /// <summary>What happens to a layer's bias.</summary>
-public enum BiasPolicy
+public enum BiasInit
 {
     /// <summary>Set to 0 (the default for every scheme but <see cref="InitScheme.TorchDefault"/>).</summary>
     Zeros,
@@ -35,7 +35,7 @@ public abstract partial record InitScheme
     public abstract string Name { get; }
 
     /// <summary>What a layer's bias gets when <see cref="InitOptions.Bias"/> is not set: zeros, or PyTorch's default for <see cref="TorchDefault"/>.</summary>
-    public virtual BiasPolicy DefaultBias => BiasPolicy.Zeros;
+    public virtual BiasInit DefaultBias => BiasInit.Zeros;
 
     /// <summary>The gain this scheme multiplies by (NaN for schemes without one, e.g. a fixed normal).</summary>
     public virtual double Gain => double.NaN;

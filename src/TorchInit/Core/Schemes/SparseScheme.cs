@@ -9,7 +9,7 @@ namespace TorchInit;
 /// column the rows at the first ⌈<see cref="Sparsity"/> · rows⌉ positions of a random permutation set to 0. PyTorch draws
 /// the permutations from its global generator whatever generator it is given; TorchInit draws them from the call's
 /// generator (the seeded one, or the one given), so a seed s equals PyTorch's <c>torch.manual_seed(s)</c> then <c>sparse_</c>.
-/// Drawn by libtorch in either <see cref="InitMode"/>.
+/// Drawn by libtorch in either <see cref="DrawEngine"/>.
 /// </summary>
 /// <param name="Sparsity">The fraction of each column set to zero, in [0, 1].</param>
 /// <param name="Std">The standard deviation of the non-zero values; finite, non-negative.</param>

@@ -32,7 +32,7 @@ public sealed record VarianceScalingScheme(
     Nonlinearity Nonlinearity = Nonlinearity.Linear, double? NegativeSlope = null) : InitScheme
 {
     private readonly string? _name;
-    private readonly BiasPolicy _defaultBias = BiasPolicy.Zeros;
+    private readonly BiasInit _defaultBias = BiasInit.Zeros;
 
     /// <summary>The name of a named specialization (HeNormal…), else "VarianceScaling(scale=s, Mode, Distribution)".</summary>
     public override string Name =>
@@ -42,10 +42,10 @@ public sealed record VarianceScalingScheme(
     public string? DisplayName { get => _name; init => _name = value; }
 
     /// <inheritdoc />
-    public override BiasPolicy DefaultBias => _defaultBias;
+    public override BiasInit DefaultBias => _defaultBias;
 
     /// <summary>The bias policy used when <see cref="InitOptions.Bias"/> is not set (PyTorch's default for <see cref="InitScheme.TorchDefault"/>).</summary>
-    public BiasPolicy BiasDefault { get => _defaultBias; init => _defaultBias = value; }
+    public BiasInit BiasDefault { get => _defaultBias; init => _defaultBias = value; }
 
     /// <summary>gain = <see cref="TorchInit.Gain.Calculate"/>(<see cref="Nonlinearity"/>, <see cref="NegativeSlope"/>).</summary>
     public override double Gain => TorchInit.Gain.Calculate(Nonlinearity, NegativeSlope);

@@ -1,7 +1,7 @@
 namespace TorchInit;
 
 /// <summary>How <c>ApplyInit</c> draws random numbers.</summary>
-public enum InitMode
+public enum DrawEngine
 {
     /// <summary>
     /// libtorch's own generators (<c>normal_</c>, <c>uniform_</c>, the <c>erfinv_</c> truncated normal) in
