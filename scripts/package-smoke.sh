@@ -55,3 +55,14 @@ dotnet publish -c Release -nologo -v q -f net8.0 -r linux-x64 --self-contained -
 grep -q '^runtime: \.NET 8\.' net8.log || { echo "package smoke test: the net8.0 app did not run on .NET 8" >&2; exit 1; }
 grep -q "lib/net8.0/TorchInit.dll" net8/smoke.deps.json || { echo "package smoke test: the net8.0 app did not restore lib/net8.0" >&2; exit 1; }
 echo "package smoke test (net8.0, self-contained): ok"
+
+# The package page: the packed README.md must render in a gallery (no link or image that only resolves inside the
+# repository) and its quick start must run as written.
+unzip -p "$repo/local-feed/TorchInit.$version.nupkg" README.md > readme.md
+if grep -nE '\]\((\.|/|[^)#:]*\))|<img|src="[^h]' readme.md; then
+  echo "package smoke test: the package readme has links or images that only resolve inside the repository" >&2; exit 1
+fi
+mkdir quickstart && cp NuGet.config quickstart/ && sed 's:<TargetFrameworks>net10.0;net8.0</TargetFrameworks>:<TargetFramework>net10.0</TargetFramework>:' smoke.csproj > quickstart/quickstart.csproj
+{ echo 'using TorchInit;'; echo 'using TorchSharp;'; awk '/^```csharp/{f=1; next} /^```/{if (f) exit} f' readme.md; } > quickstart/Program.cs
+(cd quickstart && dotnet run -c Release -nologo | grep -q '^0.weight ') || { echo "package smoke test: the package readme's quick start did not run" >&2; exit 1; }
+echo "package smoke test (the package readme's quick start): ok"
