@@ -13,6 +13,7 @@ if ! (cd "$tmp" && apt-get download -qq libstdc++6/bookworm 2>/dev/null); then
 fi
 dpkg -x "$tmp"/libstdc++6_*.deb "$tmp/root"
 old=$(dirname "$(find "$tmp/root" -name 'libstdc++.so.6' | head -n1)")
+bash scripts/pack-local.sh   # the demo consumes TorchInit as a package from ./local-feed (empty in a fresh clone)
 dotnet build examples/TorchInit.Demo -c Release -nologo -v q
 set +e
 LD_LIBRARY_PATH="$old" dotnet examples/TorchInit.Demo/bin/Release/net10.0/TorchInit.Demo.dll >"$tmp/out" 2>"$tmp/err"

@@ -10,19 +10,16 @@ public static class Devices
     /// The device named <paramref name="name"/> ("cpu", "cuda" or "cuda:N").
     /// </summary>
     /// <exception cref="ArgumentException">Not a device name.</exception>
-    /// <exception cref="InvalidOperationException">CUDA was asked for but is not available; the message says why and what to do.</exception>
+    /// <exception cref="TorchNativeLoadException">CUDA was asked for but is not available; the one-line message says why and what to do.</exception>
     public static Device Select(string name)
     {
         var n = name.Trim().ToLowerInvariant();
         if (n == "cpu") return CPU;
         if (n == "cuda" || n.StartsWith("cuda:", StringComparison.Ordinal))
         {
-            if (!cuda.is_available())
-                throw new InvalidOperationException(
-                    "--device cuda: CUDA is not available to TorchSharp here. This build uses the native backend " +
-                    "'TorchSharp-cpu' unless it was built with -p:TorchBackend=cuda (which references TorchSharp-cuda-linux); " +
-                    "it also needs an NVIDIA GPU and driver. Use --device cpu, or rebuild with: " +
-                    "dotnet run --project examples/TorchInit.Trainers -c Release -p:TorchBackend=cuda -- <command> --device cuda");
+            // One line that names the device as asked, the cause and the fix (TorchNativeLoadException) when the CUDA
+            // backend, the GPU or the device index is missing.
+            TorchRuntime.EnsureLoaded(name.Trim());
             return new Device(n);
         }
         throw new ArgumentException($"Unknown device '{name}'. Use cpu or cuda (cuda:N).");

@@ -36,12 +36,20 @@ namespace TorchInit.Trainers
 {
     internal static partial class Program
     {
-        /// <summary>Runs a command; bad options and unavailable devices become a one-line error and exit code 2.</summary>
+        /// <summary>Runs a command; bad options and unavailable devices become an error and exit code 2 (devices: one line on stderr).</summary>
         public static int Guard(Func<int> action)
         {
             try
             {
                 return action();
+            }
+            catch (TorchNativeLoadException e)
+            {
+                // To stderr, on one line (no console wrapping), with the trainers' own way to get the CUDA backend.
+                Console.Error.WriteLine($"{e.Message} The trainers reference TorchSharp-cuda-linux when built with -p:TorchBackend=cuda: " +
+                                        "dotnet run --project examples/TorchInit.Trainers -c Release -p:TorchBackend=cuda -- <command> --device cuda");
+                if (Environment.GetEnvironmentVariable("TORCHINIT_TRACE") == "1") Console.Error.WriteLine(e);
+                return 2;
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
             {

@@ -115,7 +115,7 @@ internal static class ReferenceFixtures
         Assert.Equal(Shape(expected), actual.shape);
         Assert.Equal(DType(expected), actual.dtype);
         var bytes = Bytes(actual);
-        if (Convert.ToHexStringLower(SHA256.HashData(bytes)) == expected.GetProperty("sha256").GetString()) return 0;
+        if (Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant() == expected.GetProperty("sha256").GetString()) return 0;
         var want = Convert.FromBase64String(expected.GetProperty("values").GetString()!);
         Assert.Equal(want.Length, bytes.Length);
         int size = actual.dtype == ScalarType.Float64 ? 8 : 4;

@@ -146,8 +146,9 @@ public class TwinTests
         Assert.Equal(DeviceType.CPU, Devices.Select("cpu").type);
         if (!cuda.is_available())
         {
-            var e = Assert.Throws<InvalidOperationException>(() => Devices.Select("cuda"));
-            Assert.Contains("TorchBackend=cuda", e.Message);
+            var e = Assert.Throws<TorchNativeLoadException>(() => Devices.Select("cuda"));   // one line; the trainers add -p:TorchBackend=cuda
+            Assert.Contains("TorchSharp-cuda-linux", e.Message);
+            Assert.DoesNotContain('\n', e.Message);
         }
         Assert.Throws<ArgumentException>(() => Devices.Select("tpu"));
     }

@@ -5,7 +5,7 @@ namespace TorchInit;
 /// <summary>Thrown when TorchSharp's native library cannot be loaded; the message says which symbol or package is missing and how to fix it.</summary>
 public sealed class TorchNativeLoadException : Exception
 {
-    internal TorchNativeLoadException(string message, Exception inner) : base(message, inner) { }
+    internal TorchNativeLoadException(string message, Exception? inner) : base(message, inner) { }
 }
 
 /// <summary>Checks that TorchSharp's native runtime loads, and explains why when it does not.</summary>
@@ -31,6 +31,45 @@ public static class TorchRuntime
             throw Explain(e);
         }
     }
+
+    /// <summary>
+    /// Loads TorchSharp's native runtime for <paramref name="device"/> ("cpu", "cuda" or "cuda:N"): the CPU runtime
+    /// first (as <see cref="EnsureLoaded()"/>), then for CUDA the CUDA backend, and checks that the device exists. Each
+    /// failure is one <see cref="TorchNativeLoadException"/> whose message is one line that names the device as asked,
+    /// the cause (no CUDA backend package, no GPU or driver, no such device index) and the fix.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a device name.</exception>
+    /// <exception cref="TorchNativeLoadException">The native runtime or the device is not available.</exception>
+    public static void EnsureLoaded(string device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var name = device.Trim().ToLowerInvariant();
+        int index = 0;
+        bool isCuda = name == "cuda" || (name.StartsWith("cuda:", StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index));
+        if (name != "cpu" && !isCuda)
+            throw new ArgumentException($"Unknown device '{device}': use cpu, cuda or cuda:N.", nameof(device));
+        EnsureLoaded();
+        if (!isCuda) return;
+        const string fix = "Reference TorchSharp-cuda-linux (the same version as TorchSharp) instead of TorchSharp-cpu, on a machine with an NVIDIA GPU and driver, or use the cpu device.";
+        try
+        {
+            torch.InitializeDeviceType(DeviceType.CUDA);
+        }
+        catch (Exception e)
+        {
+            var said = FirstLine(e.Message);
+            int trace = said.IndexOf(" Trace from", StringComparison.Ordinal);
+            throw new TorchNativeLoadException(OneLine($"Device '{device}' was asked for, but TorchSharp's CUDA backend could not be loaded. {fix} (TorchSharp said: {(trace > 0 ? said[..trace] : said)})"), e);
+        }
+        if (!torch.cuda.is_available())
+            throw new TorchNativeLoadException(OneLine($"Device '{device}' was asked for, but CUDA is not available to TorchSharp (torch.cuda.is_available() is false: no CUDA backend, GPU or driver). {fix}"), null);
+        int count = torch.cuda.device_count();
+        if (index >= count)
+            throw new TorchNativeLoadException($"Device '{device}' was asked for, but CUDA has {count} device(s) here (cuda:0 to cuda:{count - 1}).", null);
+    }
+
+    private static string OneLine(string s) => string.Join(' ', s.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     /// <summary>Whether <paramref name="e"/> (or an inner exception) is TorchSharp's native load failure.</summary>
     public static bool IsNativeLoadFailure(Exception e)

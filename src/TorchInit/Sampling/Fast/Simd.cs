@@ -128,7 +128,15 @@ internal readonly struct V256 : ISimd<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 AddF(V256 a, V256 b) => W(a._v.AsSingle() + b._v.AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 SubF(V256 a, V256 b) => W(a._v.AsSingle() - b._v.AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 MulF(V256 a, V256 b) => W(a._v.AsSingle() * b._v.AsSingle());
+#if NET9_0_OR_GREATER
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 FmaF(V256 a, V256 b, V256 c) => W(Vector256.FusedMultiplyAdd(a._v.AsSingle(), b._v.AsSingle(), c._v.AsSingle()));
+#else
+    // .NET 8 has no Vector256.FusedMultiplyAdd: the FMA instruction where there is one, else one correctly rounded
+    // fused multiply-add per lane, so the results are the same bits as on .NET 9+ either way.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 FmaF(V256 a, V256 b, V256 c) => Fma.IsSupported
+        ? W(Fma.MultiplyAdd(a._v.AsSingle(), b._v.AsSingle(), c._v.AsSingle()))
+        : W(Net8Fma.PerLane(a._v.AsSingle(), b._v.AsSingle(), c._v.AsSingle()));
+#endif
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 SqrtF(V256 a) => W(Vector256.Sqrt(a._v.AsSingle()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 MinF(V256 a, V256 b) => W(Avx.IsSupported ? Avx.Min(a._v.AsSingle(), b._v.AsSingle()) : Vector256.Min(a._v.AsSingle(), b._v.AsSingle()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 MaxF(V256 a, V256 b) => W(Avx.IsSupported ? Avx.Max(a._v.AsSingle(), b._v.AsSingle()) : Vector256.Max(a._v.AsSingle(), b._v.AsSingle()));
@@ -140,7 +148,13 @@ internal readonly struct V256 : ISimd<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 SubD(V256 a, V256 b) => W(a._v.AsDouble() - b._v.AsDouble());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 MulD(V256 a, V256 b) => W(a._v.AsDouble() * b._v.AsDouble());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 DivD(V256 a, V256 b) => W(a._v.AsDouble() / b._v.AsDouble());
+#if NET9_0_OR_GREATER
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 FmaD(V256 a, V256 b, V256 c) => W(Vector256.FusedMultiplyAdd(a._v.AsDouble(), b._v.AsDouble(), c._v.AsDouble()));
+#else
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 FmaD(V256 a, V256 b, V256 c) => Fma.IsSupported
+        ? W(Fma.MultiplyAdd(a._v.AsDouble(), b._v.AsDouble(), c._v.AsDouble()))
+        : W(Net8Fma.PerLane(a._v.AsDouble(), b._v.AsDouble(), c._v.AsDouble()));
+#endif
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 SqrtD(V256 a) => W(Vector256.Sqrt(a._v.AsDouble()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 MinD(V256 a, V256 b) => W(Avx.IsSupported ? Avx.Min(a._v.AsDouble(), b._v.AsDouble()) : Vector256.Min(a._v.AsDouble(), b._v.AsDouble()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 MaxD(V256 a, V256 b) => W(Avx.IsSupported ? Avx.Max(a._v.AsDouble(), b._v.AsDouble()) : Vector256.Max(a._v.AsDouble(), b._v.AsDouble()));
@@ -220,3 +234,23 @@ internal readonly struct V512 : ISimd<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe void StoreStream(void* p, V512 a) => Avx512F.StoreAlignedNonTemporal((uint*)p, a._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe V512 Load(void* p) => new(Vector512.Load((uint*)p));
 }
+
+#if !NET9_0_OR_GREATER
+/// <summary>.NET 8 without the FMA instruction: a × b + c with one rounding, lane by lane (Math.FusedMultiplyAdd).</summary>
+internal static class Net8Fma
+{
+    public static Vector256<float> PerLane(Vector256<float> a, Vector256<float> b, Vector256<float> c)
+    {
+        Span<float> r = stackalloc float[Vector256<float>.Count];
+        for (int i = 0; i < r.Length; i++) r[i] = MathF.FusedMultiplyAdd(a.GetElement(i), b.GetElement(i), c.GetElement(i));
+        return Vector256.Create<float>(r);
+    }
+
+    public static Vector256<double> PerLane(Vector256<double> a, Vector256<double> b, Vector256<double> c)
+    {
+        Span<double> r = stackalloc double[Vector256<double>.Count];
+        for (int i = 0; i < r.Length; i++) r[i] = Math.FusedMultiplyAdd(a.GetElement(i), b.GetElement(i), c.GetElement(i));
+        return Vector256.Create<double>(r);
+    }
+}
+#endif
