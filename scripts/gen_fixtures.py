@@ -12,7 +12,7 @@ Case kinds
   default_init  PyTorch's own constructor init after torch.manual_seed(seed) (= InitScheme.TorchDefault)
   model         a scheme on every Linear/Conv of a Sequential, in pre-order, weight then bias
   orthogonal    torch.nn.init.orthogonal_ on a fresh tensor after torch.manual_seed(seed)
-  auto_model    InitScheme.Auto on a zoo model: the expected per-layer decision (activation, how it is found,
+  auto_model    InitPolicy.Auto on a zoo model: the expected per-layer decision (activation, how it is found,
                 scheme, gain) written out by hand, and PyTorch applying exactly those choices in pre-order
   tensor_layout a torch.nn.init function or TorchInit scheme on a small tensor (1-17 elements) or a non-contiguous
                 view (transpose, strided slice, permutation), float32 and float64, after torch.manual_seed(seed)
@@ -397,7 +397,7 @@ def structured_cases(rng):
 
 # ----------------------------------------------------------------------------------------------- auto zoo
 # Each zoo model exists twice, here and in tests/TorchInit.Tests/Zoo.cs, with the same modules registered in
-# the same order. PLANS say, per module with parameters and in pre-order, what InitScheme.Auto must decide
+# the same order. PLANS say, per module with parameters and in pre-order, what InitPolicy.Auto must decide
 # and therefore which torch.nn.init calls PyTorch makes: this is the reference, written by hand.
 
 class TracedNet(nn.Module):
@@ -519,7 +519,7 @@ ZERO_NORM = ("norm", "", "Intrinsic", "zeros", None, 0.0)
 SEQ, TRACED, HINT = "Sequential", "Traced", "Hint"
 
 # (zoo model, policy, traced?) -> [(module path, decision)] in pre-order over modules that own parameters.
-# Policies: "auto" = InitScheme.Auto; "resnet" = Auto + ZeroLastNormIn<Block>(); "lstm" = Auto + ForgetGateBias(1);
+# Policies: "auto" = InitPolicy.Auto; "resnet" = Auto + ZeroLastNormIn<Block>(); "lstm" = Auto + ForgetGateBias(1);
 # "hints" = Auto + Hint("fc1", Relu) + Hint("fc2", Relu).
 PLANS = [
     ("mlp", "auto", False, [("0", he("ReLU", SEQ)), ("3", glorot("Tanh", SEQ, "tanh")), ("5", glorot("Sigmoid", SEQ, "sigmoid")), ("7", OUT)]),

@@ -1,4 +1,4 @@
-// InitScheme.Auto as a file-based app (.NET 10): `dotnet run examples/apps/03-auto-policy.cs`.
+// InitPolicy.Auto as a file-based app (.NET 10): `dotnet run examples/apps/03-auto-policy.cs`.
 // The steps of notebooks/03-auto-policy.ipynb: the scheme each layer's activation needs, found by container order or by
 // tracing one forward pass, and a policy with overrides.
 #:package TorchInit@0.1.0
@@ -18,13 +18,13 @@ var cnn = nn.Sequential(
     ("flat", nn.Flatten()),
     ("classifier", nn.Sequential(("fc", nn.Linear(32, 64)), ("tanh", nn.Tanh()), ("head", nn.Linear(64, 10)))));
 
-Console.WriteLine(cnn.PlanInit(InitScheme.Auto));   // dry run: nothing is drawn
-var report = cnn.ApplyInit(InitScheme.Auto, new InitOptions { Seed = 7 });
+Console.WriteLine(cnn.PlanInit(InitPolicy.Auto));   // dry run: nothing is drawn
+var report = cnn.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 7 });
 
 // A custom module: container order cannot see what forward does; one traced forward pass can.
 var block = new Block();
-var untraced = block.PlanInit(InitScheme.Auto);
-var traced = block.PlanInit(InitScheme.Auto, new InitOptions(), randn(4, 32));
+var untraced = block.PlanInit(InitPolicy.Auto);
+var traced = block.PlanInit(InitPolicy.Auto, new InitOptions(), randn(4, 32));
 Console.WriteLine("without a trace: " + string.Join(", ", untraced.Decisions.Select(d => $"{d.Path}={d.Source}")));
 Console.WriteLine(traced);
 

@@ -45,7 +45,7 @@ var model = nn.Sequential(
     ("fc2", nn.Linear(256, 256)), ("relu2", nn.ReLU()),
     ("head", nn.Linear(256, 1)));
 model.to(device);
-var report = model.ApplyInit(InitScheme.Auto, new InitOptions { Seed = seed });
+var report = model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = seed });
 Console.WriteLine(report);
 
 // A synthetic task: y = sin(x · w) with a fixed random w, the data drawn on the CPU (same numbers for any device).

@@ -213,6 +213,7 @@ public class PlanThenWriteTests
         var model = nn.Sequential(("fc", nn.Linear(4, 4)), ("act", nn.ReLU()));
         var report = model.PlanInit(InitPolicy.Auto, new InitOptions { Gain = 0.5 });
         Assert.Contains("gain 0.5 set by InitOptions.Gain", report.Decision("fc").Reason);
+        Assert.Contains(InitReport.DecisionsToHtml(report.Decisions), report.ToHtml());   // one rendering of the decisions' columns
         Assert.Equal(0.5, report.Decision("fc").Gain);
         model.named_parameters().First().parameter.requires_grad = false;
         var frozen = model.PlanInit(InitPolicy.Auto);

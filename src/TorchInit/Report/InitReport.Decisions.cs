@@ -38,6 +38,16 @@ public sealed partial class InitReport
         new("Reason", "why", d => d.Reason),
     ];
 
+    /// <summary>Decisions as an HTML table, with the same columns as the decisions table of <see cref="ToHtml"/> (a notebook shows a list of decisions with it).</summary>
+    /// <param name="decisions">Decisions, e.g. <see cref="Decisions"/> or a filtered part of them.</param>
+    public static string DecisionsToHtml(IEnumerable<LayerDecision> decisions)
+    {
+        ArgumentNullException.ThrowIfNull(decisions);
+        var sb = new System.Text.StringBuilder();
+        ReportColumns.AppendHtml(sb, "torchinit-decisions", DecisionColumns, decisions);
+        return sb.ToString();
+    }
+
     /// <summary>The decision for the module at <paramref name="path"/>.</summary>
     /// <exception cref="KeyNotFoundException">No decision for that path.</exception>
     public LayerDecision Decision(string path) =>
