@@ -20,8 +20,8 @@ done
 cpu=examples/apps/obj/cpu-check
 rm -rf "$cpu"; mkdir -p "$cpu"
 sed 's/^#:package TorchSharp-cuda-linux@/#:package TorchSharp-cpu@/' examples/apps/train-gpu.cs > "$cpu/train-gpu.cs"
-echo "== dotnet run examples/apps/train-gpu.cs (with TorchSharp-cpu) -- --device cpu --steps 60"
-dotnet run --no-cache "$cpu/train-gpu.cs" -- --device cpu --steps 60 | tail -n 3
+echo "== dotnet run examples/apps/train-gpu.cs (with TorchSharp-cpu) -- --device cpu --steps 60 --draws device"
+dotnet run --no-cache "$cpu/train-gpu.cs" -- --device cpu --steps 60 --draws device | tail -n 3
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "apps.sh: train-gpu.cs on the CPU failed" >&2; exit 1; }
 set +e
 dotnet run --no-build "$cpu/train-gpu.cs" -- --device cuda >"$cpu/out" 2>"$cpu/err"

@@ -5,7 +5,7 @@
 // for ReLU layers, seeded), and trains it on a synthetic regression task, printing the loss.
 // Seeded init on CUDA: TorchInit draws the values on the CPU with libtorch's CPU generator and copies each parameter to
 // the device, so a seed gives the same weights on the CPU and on any GPU (PyTorch's CUDA generator gives other numbers;
-// see the README, "GPU").
+// see the README, "GPU"). `--draws device` draws on the GPU's own generator instead (PyTorch-on-CUDA's numbers, no copy).
 // CI cannot run CUDA (no GPU, and TorchSharp-cuda-linux is not on its package feed): scripts/apps.sh runs a copy of this
 // file with TorchSharp-cpu and --device cpu, which checks everything but the CUDA kernels.
 #:package TorchInit@0.1.0
@@ -18,6 +18,7 @@ using static TorchSharp.torch;
 string deviceName = "cuda";
 int steps = 200;
 long seed = 42;
+var draws = SeededDraws.OnCpu;
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -25,7 +26,8 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--device": deviceName = args[i + 1]; break;
         case "--steps": steps = int.Parse(args[i + 1]); break;
         case "--seed": seed = long.Parse(args[i + 1]); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]} (use --device cpu|cuda|cuda:N, --steps N, --seed S)"); return 2;
+        case "--draws": draws = args[i + 1] == "device" ? SeededDraws.OnParameterDevice : SeededDraws.OnCpu; break;
+        default: Console.Error.WriteLine($"unknown option {args[i]} (use --device cpu|cuda|cuda:N, --steps N, --seed S, --draws cpu|device)"); return 2;
     }
 }
 
@@ -45,7 +47,7 @@ var model = nn.Sequential(
     ("fc2", nn.Linear(256, 256)), ("relu2", nn.ReLU()),
     ("head", nn.Linear(256, 1)));
 model.to(device);
-var report = model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = seed });
+var report = model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = seed, SeededDraws = draws });
 Console.WriteLine(report);
 
 // A synthetic task: y = sin(x · w) with a fixed random w, the data drawn on the CPU (same numbers for any device).
