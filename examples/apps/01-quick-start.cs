@@ -1,6 +1,6 @@
 // TorchInit quick start as a file-based app (.NET 10): `dotnet run examples/apps/01-quick-start.cs`.
 // The same steps as notebooks/01-quick-start.ipynb. Build a model, initialize it with a named scheme, read the report.
-#:package TorchInit@0.1.0
+#:package TorchInit@0.2.0
 #:package TorchSharp-cpu@0.107.0
 
 using TorchInit;

@@ -1,7 +1,7 @@
 // Why initialization matters, as a file-based app (.NET 10): `dotnet run examples/apps/02-why-initialization-matters.cs`.
 // The experiment of notebooks/02-why-initialization-matters.ipynb (without its plots): a batch of standardized inputs
 // through a 10-layer MLP; the std of the activations and weight gradients per layer, measured by SignalProbe.
-#:package TorchInit@0.1.0
+#:package TorchInit@0.2.0
 #:package TorchSharp-cpu@0.107.0
 
 using TorchInit;

@@ -1,7 +1,7 @@
 // InitPolicy.Auto as a file-based app (.NET 10): `dotnet run examples/apps/03-auto-policy.cs`.
 // The steps of notebooks/03-auto-policy.ipynb: the scheme each layer's activation needs, found by container order or by
 // tracing one forward pass, and a policy with overrides.
-#:package TorchInit@0.1.0
+#:package TorchInit@0.2.0
 #:package TorchSharp-cpu@0.107.0
 
 using TorchInit;

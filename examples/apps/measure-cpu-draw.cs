@@ -4,7 +4,7 @@
 // test; not run by CI:  dotnet run -c Release examples/apps/measure-cpu-draw.cs [-- --reps 3]
 // With a seed, TorchInit draws CUDA parameters this way on the CPU and then copies each one to the device; the copy
 // (host to device, roughly 1 GiB / PCIe bandwidth) is not measured here: the machines this was written on have no GPU.
-#:package TorchInit@0.1.0
+#:package TorchInit@0.2.0
 #:package TorchSharp-cpu@0.107.0
 
 using System.Diagnostics;

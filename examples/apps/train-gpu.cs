@@ -8,7 +8,7 @@
 // see the README, "GPU"). `--draws device` draws on the GPU's own generator instead (PyTorch-on-CUDA's numbers, no copy).
 // CI cannot run CUDA (no GPU, and TorchSharp-cuda-linux is not on its package feed): scripts/apps.sh runs a copy of this
 // file with TorchSharp-cpu and --device cpu, which checks everything but the CUDA kernels.
-#:package TorchInit@0.1.0
+#:package TorchInit@0.2.0
 #:package TorchSharp-cuda-linux@0.107.0
 
 using TorchInit;

@@ -53,7 +53,7 @@ internal static class PlanWriter
     /// <summary>
     /// The realized mean and unbiased std: the moments the fast fill summed, else one parallel SIMD read (contiguous CPU
     /// float32/float64), else libtorch's mean and std of the tensor converted to float64 (so half-precision tensors are not
-    /// accumulated in half precision). NaN when not asked for.
+    /// accumulated in half precision). NaN when not asked for; the std is NaN for a single element.
     /// </summary>
     private static (double Mean, double Std) Measure(Tensor p, Moments? drawn, InitOptions options)
     {
@@ -63,6 +63,6 @@ internal static class PlanWriter
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var x = p.to_type(ScalarType.Float64);
-        return (x.mean().item<double>(), x.std().item<double>());
+        return (x.mean().item<double>(), p.numel() < 2 ? double.NaN : x.std().item<double>()); // no std of one value (libtorch would warn)
     }
 }
