@@ -237,6 +237,16 @@ public class PlanThenWriteTests
     }
 
     [Fact]
+    public void A_one_element_parameter_has_a_realized_mean_and_no_std()
+    {
+        using var scope = NewDisposeScope();
+        var lin = nn.Linear(4, 1);
+        var row = lin.ApplyInit(InitScheme.TorchDefault, new InitOptions { Seed = 1, MeasureRealized = true })["bias"];
+        Assert.Equal(lin.bias!.item<float>(), row.RealizedMean, 6);
+        Assert.True(double.IsNaN(row.RealizedStd));
+    }
+
+    [Fact]
     public void A_custom_module_declares_its_own_init_and_its_rows_are_planned_validated_and_drawn_in_order()
     {
         using var scope = NewDisposeScope();
