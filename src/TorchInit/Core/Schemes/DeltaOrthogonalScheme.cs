@@ -13,20 +13,10 @@ namespace TorchInit;
 /// </summary>
 /// <param name="Nonlinearity">The nonlinearity whose gain multiplies the centre matrix (for ReLU networks, the paper uses √2).</param>
 /// <param name="NegativeSlope">Leaky ReLU's negative slope; null means PyTorch's default 0.01.</param>
-public sealed record DeltaOrthogonalScheme(Nonlinearity Nonlinearity = Nonlinearity.Linear, double? NegativeSlope = null) : InitScheme
+public sealed record DeltaOrthogonalScheme(Nonlinearity Nonlinearity = Nonlinearity.Linear, double? NegativeSlope = null) : GainScheme(Nonlinearity, NegativeSlope)
 {
     /// <summary>"DeltaOrthogonal".</summary>
     public override string Name => "DeltaOrthogonal";
-
-    /// <summary>gain = <see cref="TorchInit.Gain.Calculate"/>(<see cref="Nonlinearity"/>, <see cref="NegativeSlope"/>).</summary>
-    public override double Gain => TorchInit.Gain.Calculate(Nonlinearity, NegativeSlope);
-
-    /// <inheritdoc />
-    public override InitScheme WithNonlinearity(Nonlinearity nonlinearity, double? negativeSlope = null)
-    {
-        _ = TorchInit.Gain.Calculate(nonlinearity, negativeSlope);
-        return this with { Nonlinearity = nonlinearity, NegativeSlope = negativeSlope };
-    }
 
     internal override Fill Resolve(in FillRequest request)
     {
@@ -41,12 +31,11 @@ public sealed record DeltaOrthogonalScheme(Nonlinearity Nonlinearity = Nonlinear
 
     internal override string TextHead => "DeltaOrthogonal";
 
-    internal override IEnumerable<(string? Key, string Value)> TextArguments =>
-        new OrthogonalScheme(Nonlinearity, NegativeSlope).TextArguments;
+    internal override IEnumerable<(string? Key, string Value)> TextArguments => NonDefaultGainTextArguments();
 
     /// <summary>"DeltaOrthogonal", with optional nonlinearity= and slope=.</summary>
     internal static InitScheme? FromText(string head, SchemeArguments args) =>
-        SchemeText.Same(head, "DeltaOrthogonal") ? VarianceScalingScheme.WithGainArguments(InitScheme.DeltaOrthogonal, args) : null;
+        SchemeText.Same(head, "DeltaOrthogonal") ? WithGainArguments(InitScheme.DeltaOrthogonal, args) : null;
 }
 
 /// <summary>Zeros, and gain × an orthogonal matrix at the kernel centre.</summary>

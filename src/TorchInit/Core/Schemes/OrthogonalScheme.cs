@@ -8,24 +8,14 @@ namespace TorchInit;
 /// Orthogonal (Saxe et al. 2013), PyTorch's <c>orthogonal_(w, gain)</c>: the weight flattened to rows × cols
 /// (rows = size(0)) is a (semi-)orthogonal matrix Q times gain, so every element has standard deviation
 /// gain / √max(rows, cols). Q comes from the QR decomposition of an N(0, 1) draw, signs fixed by diag(R).
-/// Gain 1 by default; <see cref="WithNonlinearity"/> changes it.
+/// Gain 1 by default; <see cref="GainScheme.WithNonlinearity"/> changes it.
 /// </summary>
 /// <param name="Nonlinearity">The nonlinearity whose gain multiplies Q.</param>
 /// <param name="NegativeSlope">Leaky ReLU's negative slope; null means PyTorch's default 0.01.</param>
-public sealed record OrthogonalScheme(Nonlinearity Nonlinearity = Nonlinearity.Linear, double? NegativeSlope = null) : InitScheme
+public sealed record OrthogonalScheme(Nonlinearity Nonlinearity = Nonlinearity.Linear, double? NegativeSlope = null) : GainScheme(Nonlinearity, NegativeSlope)
 {
     /// <summary>"Orthogonal".</summary>
     public override string Name => "Orthogonal";
-
-    /// <summary>gain = <see cref="TorchInit.Gain.Calculate"/>(<see cref="Nonlinearity"/>, <see cref="NegativeSlope"/>).</summary>
-    public override double Gain => TorchInit.Gain.Calculate(Nonlinearity, NegativeSlope);
-
-    /// <inheritdoc />
-    public override InitScheme WithNonlinearity(Nonlinearity nonlinearity, double? negativeSlope = null)
-    {
-        _ = TorchInit.Gain.Calculate(nonlinearity, negativeSlope);
-        return this with { Nonlinearity = nonlinearity, NegativeSlope = negativeSlope };
-    }
 
     internal override Fill Resolve(in FillRequest request)
     {
@@ -37,19 +27,11 @@ public sealed record OrthogonalScheme(Nonlinearity Nonlinearity = Nonlinearity.L
 
     internal override string TextHead => "Orthogonal";
 
-    internal override IEnumerable<(string? Key, string Value)> TextArguments
-    {
-        get
-        {
-            if (Nonlinearity == Nonlinearity.Linear && NegativeSlope is null) yield break;
-            yield return ("nonlinearity", SchemeText.Word(Nonlinearity));
-            if (NegativeSlope is double s) yield return ("slope", SchemeText.Number(s));
-        }
-    }
+    internal override IEnumerable<(string? Key, string Value)> TextArguments => NonDefaultGainTextArguments();
 
     /// <summary>"Orthogonal", with optional nonlinearity= and slope=.</summary>
     internal static InitScheme? FromText(string head, SchemeArguments args) =>
-        SchemeText.Same(head, "Orthogonal") ? VarianceScalingScheme.WithGainArguments(InitScheme.Orthogonal, args) : null;
+        SchemeText.Same(head, "Orthogonal") ? WithGainArguments(InitScheme.Orthogonal, args) : null;
 }
 
 /// <summary>

@@ -17,7 +17,7 @@ public enum Distribution
 /// <summary>
 /// The variance-scaling core shared by every fan-based scheme (JAX's <c>variance_scaling</c>):
 /// σ = gain × √(<see cref="Scale"/> / fan), fan = fan_in, fan_out or (fan_in + fan_out)/2 by <see cref="Mode"/>, gain =
-/// <see cref="TorchInit.Gain.Calculate"/>(<see cref="Nonlinearity"/>, <see cref="NegativeSlope"/>), drawn from
+/// <see cref="TorchInit.Gain.Calculate"/>(<see cref="GainScheme.Nonlinearity"/>, <see cref="GainScheme.NegativeSlope"/>), drawn from
 /// <see cref="Distribution"/>: N(0, σ²), U(−√3σ, √3σ), or N(0, σ'²) cut at ±2σ' with σ' = σ / 0.8796 (variance kept).
 /// The formulas are evaluated in <c>torch.nn.init</c>'s floating-point order, so the numbers handed to libtorch are
 /// bit-identical to PyTorch's.
@@ -29,7 +29,7 @@ public enum Distribution
 /// <param name="NegativeSlope">Leaky ReLU's negative slope; null means PyTorch's default 0.01.</param>
 public sealed record VarianceScalingScheme(
     double Scale, FanMode Mode, Distribution Distribution,
-    Nonlinearity Nonlinearity = Nonlinearity.Linear, double? NegativeSlope = null) : InitScheme
+    Nonlinearity Nonlinearity = Nonlinearity.Linear, double? NegativeSlope = null) : GainScheme(Nonlinearity, NegativeSlope)
 {
     private readonly string? _name;
     private readonly BiasInit _defaultBias = BiasInit.Zeros;
@@ -46,16 +46,6 @@ public sealed record VarianceScalingScheme(
 
     /// <summary>The bias policy used when <see cref="InitOptions.Bias"/> is not set (PyTorch's default for <see cref="InitScheme.TorchDefault"/>).</summary>
     public BiasInit BiasDefault { get => _defaultBias; init => _defaultBias = value; }
-
-    /// <summary>gain = <see cref="TorchInit.Gain.Calculate"/>(<see cref="Nonlinearity"/>, <see cref="NegativeSlope"/>).</summary>
-    public override double Gain => TorchInit.Gain.Calculate(Nonlinearity, NegativeSlope);
-
-    /// <inheritdoc />
-    public override InitScheme WithNonlinearity(Nonlinearity nonlinearity, double? negativeSlope = null)
-    {
-        _ = TorchInit.Gain.Calculate(nonlinearity, negativeSlope); // validates the slope now
-        return this with { Nonlinearity = nonlinearity, NegativeSlope = negativeSlope };
-    }
 
     internal override bool NeedsFans => true;
 
@@ -137,21 +127,14 @@ public sealed record VarianceScalingScheme(
             if (Base() is { } b)
             {
                 if (b.Nonlinearity != Nonlinearity || b.NegativeSlope != NegativeSlope)
-                    foreach (var a in GainArguments()) yield return a;
+                    foreach (var a in GainTextArguments()) yield return a;
                 yield break;
             }
             yield return ("scale", SchemeText.Number(Scale));
             yield return ("mode", SchemeText.Word(Mode));
             yield return ("distribution", SchemeText.Word(Distribution));
-            if (Nonlinearity != Nonlinearity.Linear || NegativeSlope is not null)
-                foreach (var a in GainArguments()) yield return a;
+            foreach (var a in NonDefaultGainTextArguments()) yield return a;
         }
-    }
-
-    private IEnumerable<(string? Key, string Value)> GainArguments()
-    {
-        yield return ("nonlinearity", SchemeText.Word(Nonlinearity));
-        if (NegativeSlope is double s) yield return ("slope", SchemeText.Number(s));
     }
 
     /// <summary>Reads "VarianceScaling(scale=…, mode=…, distribution=…, nonlinearity=…, slope=…)" or a named specialization with gain arguments.</summary>
@@ -166,15 +149,6 @@ public sealed record VarianceScalingScheme(
         }
         var named = NamedBases.FirstOrDefault(n => SchemeText.Same(head, n.Name));
         return named is null ? null : WithGainArguments(named, args);
-    }
-
-    internal static InitScheme WithGainArguments(InitScheme scheme, SchemeArguments args)
-    {
-        if (!args.Has("nonlinearity") && !args.Has("slope")) { args.EnsureAllRead(scheme.Name); return scheme; }
-        var nl = args.Enum("nonlinearity", Nonlinearity.LeakyRelu);
-        double? slope = args.Has("slope") ? args.Double("slope", 0) : null;
-        args.EnsureAllRead(scheme.Name);
-        return scheme.WithNonlinearity(nl, slope);
     }
 }
 
