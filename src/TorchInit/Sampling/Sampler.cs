@@ -85,14 +85,14 @@ internal sealed class Sampler : IDisposable
     /// <summary>U(low, high).</summary>
     public Moments? Uniform(Tensor t, double low, double high)
     {
-        if (Engine == DrawEngine.Exact) { ExactSampling.Uniform(t, low, high, GeneratorFor(t)); return null; }
+        if (Engine == DrawEngine.Exact) { ExactSampling.Uniform(t, low, high, GeneratorFor(t), _parallelism); return null; }
         return FastDraw(t, FastDistribution.Uniform, low, high, 0);
     }
 
     /// <summary>N(mean, std²) truncated to [a, b]; fast mode needs the symmetric a, b = mean ∓ k·std with k ≤ 2.9.</summary>
     public Moments? TruncatedNormal(Tensor t, double mean, double std, double a, double b)
     {
-        if (Engine == DrawEngine.Exact) { ExactSampling.TruncatedNormal(t, mean, std, a, b, GeneratorFor(t)); return null; }
+        if (Engine == DrawEngine.Exact) { ExactSampling.TruncatedNormal(t, mean, std, a, b, GeneratorFor(t), _parallelism); return null; }
         double k = (b - mean) / std;
         if (Math.Abs((mean - a) / std - k) > 1e-12 * Math.Max(1, k))
             throw new NotSupportedException("Fast mode draws truncated normals symmetric about the mean only.");
