@@ -99,9 +99,9 @@ internal static unsafe class ParallelUniform
         long nextAfter = end - lastBase;
         BitConverter.TryWriteBytes(bytes.AsSpan(LeftAt, 4), (int)(Mt19937.N + 1 - nextAfter));
         BitConverter.TryWriteBytes(bytes.AsSpan(NextAt, 8), (ulong)nextAfter);
-        using var updated = tensor(bytes, ScalarType.Byte);
-        g.set_state(updated);
-        BumpVersion(t);
+        Marshal.Copy(bytes, 0, FastFill.AnyDataPointer(state), StateBytes);   // the state tensor is get_state()'s own copy
+        g.set_state(state);
+        FastFill.BumpVersion(t);
         return true;
     }
 
@@ -111,13 +111,6 @@ internal static unsafe class ParallelUniform
         if (x <= 7) return x;
         int shift = 63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)x) - 2;
         return x >> shift << shift;
-    }
-
-    private static void BumpVersion(Tensor t)
-    {
-        using var flat = t.view(-1);
-        using var none = flat.narrow(0, 0, 0);
-        none.zero_();
     }
 
     private sealed class Job(IntPtr dst, bool wide, bool fused, double from, double to, long start, long end, long lastBase, uint[] window, uint[] final)

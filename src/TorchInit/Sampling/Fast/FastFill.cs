@@ -349,11 +349,12 @@ internal static unsafe class FastFill
     /// An in-place no-op on an empty view bumps the version counter shared with the tensor, as libtorch's
     /// own in-place fills do, so autograd notices the write.
     /// </summary>
-    private static void BumpVersion(Tensor t)
+    internal static void BumpVersion(Tensor t)
     {
         using var flat = t.view(-1);
         using var none = flat.narrow(0, 0, 0);
-        none.zero_();
+        var same = none.zero_();   // TorchSharp returns a second wrapper of the same tensor: dispose it
+        if (!ReferenceEquals(same, none)) same.Dispose();
     }
 
     private static class Native
