@@ -5,8 +5,10 @@ public enum DrawEngine
 {
     /// <summary>
     /// libtorch's own generators (<c>normal_</c>, <c>uniform_</c>, the <c>erfinv_</c> truncated normal) in
-    /// PyTorch's order: bit-identical to PyTorch for the same seed. Single-threaded in libtorch (its CPU
-    /// generator is sequential). The default.
+    /// PyTorch's order: bit-identical to PyTorch for the same seed. libtorch's CPU generator (mt19937) is sequential;
+    /// with a seed or an explicit CPU generator, <c>uniform_</c> on contiguous float32/float64 tensors (y = from + u·(to − from),
+    /// u = (w &amp; (2²⁴ − 1))/2²⁴ from one tempered word, float64 (v &amp; (2⁵³ − 1))/2⁵³ from two) is computed on every core with libtorch's bits, each thread jumping
+    /// ahead in the same mt19937 stream, and the generator left where libtorch leaves it. The default.
     /// </summary>
     Exact,
 

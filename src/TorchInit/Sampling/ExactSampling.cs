@@ -18,21 +18,34 @@ internal static class ExactSampling
     public static void Normal(Tensor t, double mean, double std, Generator? g) =>
         Draw(t, g, x => x.normal_(mean, std, g));
 
-    public static void Uniform(Tensor t, double low, double high, Generator? g) =>
-        Draw(t, g, x => x.uniform_(low, high, g));
+    /// <summary>
+    /// libtorch's <c>uniform_</c>; a contiguous float32/float64 draw from a CPU generator runs on
+    /// <paramref name="parallelism"/> threads with the same bits and leaves the generator where libtorch would (<see cref="Exact.ParallelUniform"/>).
+    /// </summary>
+    public static void Uniform(Tensor t, double low, double high, Generator? g, int parallelism = 0) =>
+        Draw(t, g, x => UniformInPlace(x, low, high, g, parallelism));
+
+    private static void UniformInPlace(Tensor x, double low, double high, Generator? g, int parallelism)
+    {
+        if (ParallelExact && Exact.ParallelUniform.TryUniform(x, low, high, g, parallelism > 0 ? parallelism : Environment.ProcessorCount)) return;
+        x.uniform_(low, high, g);
+    }
+
+    /// <summary>Whether exact draws may take the parallel bit-identical paths (tests switch it off to compare with libtorch's own).</summary>
+    internal static bool ParallelExact { get; set; } = true;
 
     /// <summary>
     /// PyTorch's <c>trunc_normal_</c> algorithm (inverse CDF): U(2Φ(α)−1, 2Φ(β)−1) → erfinv → ×σ√2 → +μ → clamp[a, b],
     /// all in place: no second full-size tensor.
     /// </summary>
-    public static void TruncatedNormal(Tensor t, double mean, double std, double a, double b, Generator? g)
+    public static void TruncatedNormal(Tensor t, double mean, double std, double a, double b, Generator? g, int parallelism = 0)
     {
         static double NormCdf(double x) => (1.0 + Erf(x / Math.Sqrt(2.0))) / 2.0;
         double l = NormCdf((a - mean) / std);
         double u = NormCdf((b - mean) / std);
         Draw(t, g, x =>
         {
-            x.uniform_(2 * l - 1, 2 * u - 1, g);
+            UniformInPlace(x, 2 * l - 1, 2 * u - 1, g, parallelism);
             x.erfinv_();
             x.mul_(std * Math.Sqrt(2.0));
             x.add_(mean);

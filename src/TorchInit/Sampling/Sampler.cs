@@ -27,6 +27,7 @@ internal sealed class Sampler : IDisposable
     private readonly Dictionary<(DeviceType, int), Generator> _owned = new();
     private ulong? _fastSeed;
     private uint _stream;
+    private readonly ShardWindow? _window;
 
     public Sampler(InitOptions options)
     {
@@ -36,6 +37,21 @@ internal sealed class Sampler : IDisposable
         Engine = options.Engine;
         _stats = options.MeasureRealized;
         _parallelism = options.MaxDegreeOfParallelism ?? Environment.ProcessorCount;
+    }
+
+    /// <summary>
+    /// A fast-mode sampler that writes each tensor as the block <paramref name="window"/> of a larger global tensor:
+    /// the values the global tensor gets from a fast call with <paramref name="seed"/> when it is that call's
+    /// <paramref name="stream"/>-th drawn tensor. Draws only libtorch can make (orthogonal, sparse) are refused.
+    /// </summary>
+    public Sampler(ulong seed, uint stream, ShardWindow window, int parallelism)
+    {
+        Engine = DrawEngine.Fast;
+        _fastSeed = seed;
+        _stream = stream;
+        _window = window;
+        _parallelism = parallelism;
+        _seeded = SeededDraws.OnCpu;
     }
 
     /// <summary>An exact-mode sampler drawing from <paramref name="generator"/> (null: the global generator), as the torch-named functions do.</summary>
@@ -69,14 +85,14 @@ internal sealed class Sampler : IDisposable
     /// <summary>U(low, high).</summary>
     public Moments? Uniform(Tensor t, double low, double high)
     {
-        if (Engine == DrawEngine.Exact) { ExactSampling.Uniform(t, low, high, GeneratorFor(t)); return null; }
+        if (Engine == DrawEngine.Exact) { ExactSampling.Uniform(t, low, high, GeneratorFor(t), _parallelism); return null; }
         return FastDraw(t, FastDistribution.Uniform, low, high, 0);
     }
 
     /// <summary>N(mean, std²) truncated to [a, b]; fast mode needs the symmetric a, b = mean ∓ k·std with k ≤ 2.9.</summary>
     public Moments? TruncatedNormal(Tensor t, double mean, double std, double a, double b)
     {
-        if (Engine == DrawEngine.Exact) { ExactSampling.TruncatedNormal(t, mean, std, a, b, GeneratorFor(t)); return null; }
+        if (Engine == DrawEngine.Exact) { ExactSampling.TruncatedNormal(t, mean, std, a, b, GeneratorFor(t), _parallelism); return null; }
         double k = (b - mean) / std;
         if (Math.Abs((mean - a) / std - k) > 1e-12 * Math.Max(1, k))
             throw new NotSupportedException("Fast mode draws truncated normals symmetric about the mean only.");
@@ -86,6 +102,8 @@ internal sealed class Sampler : IDisposable
     /// <summary>A draw libtorch makes in either mode (orthogonal's QR, sparse's permutations): <paramref name="fill"/> runs with the call's generator.</summary>
     public void Draw(Tensor t, Action<Tensor, Generator?> fill)
     {
+        if (_window is not null)
+            throw new NotSupportedException("This fill is drawn by libtorch from the whole tensor; only normal, uniform, truncated normal and constant fills can be written shard by shard.");
         var g = GeneratorFor(t);
         ExactSampling.Draw(t, g, x => fill(x, g));
     }
@@ -93,6 +111,11 @@ internal sealed class Sampler : IDisposable
     private Moments? FastDraw(Tensor t, FastDistribution d, double a, double b, double k)
     {
         var draw = new FastDraw(d, a, b, k, FastSeed(), _stream++);
+        if (_window is { } w)
+        {
+            FastFill.FillShard(t, w.GlobalShape, w.Dim, w.Start, draw, _parallelism);
+            return null;
+        }
         return FastFill.Fill(t, draw, _parallelism, _stats);
     }
 
@@ -109,3 +132,6 @@ internal sealed class Sampler : IDisposable
         return (_fastSeed = ((ulong)v[0] << 31) | (ulong)v[1]).Value;
     }
 }
+
+/// <summary>Where a shard sits in its global tensor: <c>global.narrow(Dim, Start, local.shape[Dim])</c>, or with Dim −1 elements [Start, Start + n) of the flattened global tensor.</summary>
+internal sealed record ShardWindow(long[] GlobalShape, int Dim, long Start);

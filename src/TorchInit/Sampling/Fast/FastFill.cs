@@ -211,6 +211,125 @@ internal static unsafe class FastFill
     }
 
     /// <summary>
+    /// Fills <paramref name="local"/> with the block of a global tensor of shape <paramref name="globalShape"/> that
+    /// <c>global.narrow(dim, start, local.shape[dim])</c> selects (dim −1: elements [start, start + n) of the flattened
+    /// global tensor, any local shape), with the values <see cref="Fill"/> writes into the whole global tensor.
+    /// Each element's value depends on its global index only, so the block is computed on its own: the local
+    /// memory is a sequence of runs of consecutive global indices, filled in parallel pieces of about
+    /// <see cref="ChunkElements"/> elements. Other dtypes, devices and layouts go through a CPU staging tensor.
+    /// </summary>
+    public static void FillShard(Tensor local, long[] globalShape, int dim, long start, in FastDraw draw, int maxDegreeOfParallelism)
+    {
+        Validate(draw);
+        long n = local.numel();
+        if (n == 0) return;
+        var dtype = local.dtype;
+        if (dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
+            throw new ArgumentException($"Fast mode fills floating-point tensors; got {dtype}.", nameof(local));
+        // The runs: `outer` runs of `run` consecutive global indices, the k-th starting at first + k·stride.
+        long outer, run, first, stride;
+        if (dim < 0)
+        {
+            outer = 1; run = n; first = start; stride = 0;
+        }
+        else
+        {
+            long inner = 1, before = 1;
+            for (int i = dim + 1; i < globalShape.Length; i++) inner *= globalShape[i];
+            for (int i = 0; i < dim; i++) before *= globalShape[i];
+            outer = before; run = local.shape[dim] * inner; first = start * inner; stride = globalShape[dim] * inner;
+        }
+        using var _ = no_grad();
+        bool wide = dtype == ScalarType.Float64;
+        var d = draw;
+        if (local.device_type == DeviceType.CPU && local.is_contiguous() && (dtype == ScalarType.Float32 || wide))
+        {
+            FillRuns(DataPointer(local), n, outer, run, first, stride, wide, d, maxDegreeOfParallelism);
+            BumpVersion(local);
+            GC.KeepAlive(local);
+            return;
+        }
+        using var tmp = empty(local.shape, wide ? ScalarType.Float64 : ScalarType.Float32, CPU);
+        FillRuns(DataPointer(tmp), n, outer, run, first, stride, wide, d, maxDegreeOfParallelism);
+        local.copy_(tmp);
+    }
+
+    /// <summary>Local elements [0, n) in pieces of <see cref="ChunkElements"/>; local element k·run + j is global element first + k·stride + j.</summary>
+    private static void FillRuns(IntPtr dst, long n, long outer, long run, long first, long stride, bool wide, FastDraw draw, int maxDegreeOfParallelism)
+    {
+        int elementSize = wide ? 8 : 4;
+        bool stream = n * elementSize >= StreamingBytes;
+        long pieces = (n + ChunkElements - 1) / ChunkElements;
+        void Piece(long i)
+        {
+            long lo = i * ChunkElements, hi = Math.Min(n, lo + ChunkElements);
+            while (lo < hi)
+            {
+                long k = lo / run, j = lo % run, len = Math.Min(run - j, hi - lo);
+                FillSpan(dst + (nint)(lo * elementSize), first + k * stride + j, len, wide, draw, stream);
+                lo += len;
+            }
+        }
+        Gang.For(pieces, maxDegreeOfParallelism, Piece);
+    }
+
+    /// <summary>
+    /// Global elements [first, first + count) of the draw into <paramref name="dst"/> (which holds element
+    /// <paramref name="first"/>), for any first: a partial group at either end through a small buffer, the
+    /// whole groups in place (streamed when asked and their addresses are 64-byte aligned).
+    /// </summary>
+    internal static void FillSpan(IntPtr dst, long first, long count, bool wide, in FastDraw draw, bool stream)
+    {
+        int group = wide ? Kernels.GroupF64 : Kernels.GroupF32;
+        int size = wide ? 8 : 4;
+        bool w512 = Width == 512 && V512.IsAccelerated;
+        var none = new Kernels.Sums();
+        long end = first + count;
+        long gFull0 = (first + group - 1) / group, gFull1 = end / group;
+        // Partial groups: the group holding `first` when it is not aligned, and the one holding `end` when it is not.
+        Span<long> partial = stackalloc long[2];
+        int np = 0;
+        if (first % group != 0) partial[np++] = first / group;
+        if (end % group != 0 && (np == 0 || partial[0] != end / group)) partial[np++] = end / group;
+        if (gFull1 > gFull0)
+        {
+            IntPtr p0 = dst - (nint)(first * size);   // the address element 0 would have
+            bool s = stream && (p0 + (nint)(gFull0 * group * size)) % 64 == 0;
+            if (wide)
+            {
+                if (w512) Kernels.FillF64<V512>((double*)p0, gFull0, gFull1, draw, s, false, ref none);
+                else Kernels.FillF64<V256>((double*)p0, gFull0, gFull1, draw, s, false, ref none);
+            }
+            else
+            {
+                if (w512) Kernels.FillF32<V512>((float*)p0, gFull0, gFull1, draw, s, false, ref none);
+                else Kernels.FillF32<V256>((float*)p0, gFull0, gFull1, draw, s, false, ref none);
+            }
+            if (s && Sse.IsSupported) Sse.StoreFence();
+        }
+        double* tmpD = stackalloc double[Kernels.GroupF64];
+        float* tmpF = stackalloc float[Kernels.GroupF32];
+        for (int q = 0; q < np; q++)
+        {
+            long g = partial[q], lo = Math.Max(first, g * group), hi = Math.Min(end, (g + 1) * group);
+            if (wide)
+            {
+                double* tmp = tmpD;
+                if (w512) Kernels.FillF64<V512>(tmp - g * group, g, g + 1, draw, false, false, ref none);
+                else Kernels.FillF64<V256>(tmp - g * group, g, g + 1, draw, false, false, ref none);
+                for (long e = lo; e < hi; e++) ((double*)dst)[e - first] = tmp[e - g * group];
+            }
+            else
+            {
+                float* tmp = tmpF;
+                if (w512) Kernels.FillF32<V512>(tmp - g * group, g, g + 1, draw, false, false, ref none);
+                else Kernels.FillF32<V256>(tmp - g * group, g, g + 1, draw, false, false, ref none);
+                for (long e = lo; e < hi; e++) ((float*)dst)[e - first] = tmp[e - g * group];
+            }
+        }
+    }
+
+    /// <summary>
     /// The address of a CPU tensor's first element (storage offset included), from LibTorchSharp's
     /// <c>THSTensor_data</c> (what TorchSharp's own <c>TensorAccessor</c> reads), resolved through TorchSharp's
     /// assembly so its native-library resolution applies.
@@ -230,11 +349,12 @@ internal static unsafe class FastFill
     /// An in-place no-op on an empty view bumps the version counter shared with the tensor, as libtorch's
     /// own in-place fills do, so autograd notices the write.
     /// </summary>
-    private static void BumpVersion(Tensor t)
+    internal static void BumpVersion(Tensor t)
     {
         using var flat = t.view(-1);
         using var none = flat.narrow(0, 0, 0);
-        none.zero_();
+        var same = none.zero_();   // TorchSharp returns a second wrapper of the same tensor: dispose it
+        if (!ReferenceEquals(same, none)) same.Dispose();
     }
 
     private static class Native

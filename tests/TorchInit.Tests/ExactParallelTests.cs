@@ -1,0 +1,106 @@
+using TorchInit.Exact;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchInit.Tests;
+
+/// <summary>
+/// The parallel exact <c>uniform_</c> (<see cref="ParallelUniform"/>): the same bits as libtorch's own <c>uniform_</c> for
+/// many sizes, both dtypes, several seeds and ranges, chained calls, and the generator left where libtorch leaves it
+/// (the next draws, uniform and normal, are unchanged).
+/// </summary>
+[Collection(SerialTorchCollection.Name)]
+public class ExactParallelTests
+{
+    public static readonly long[] Sizes =
+        [1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 311, 312, 313, 623, 624, 625, 1247, 1248, 1249, 4096, 10_000, 65_537, 100_000];
+
+    private static byte[] Bytes(Tensor t) => t.contiguous().bytes.ToArray();
+
+    private static void AssertSameState(Generator a, Generator b)
+    {
+        using var sa = a.get_state();
+        using var sb = b.get_state();
+        Assert.Equal(Bytes(sa), Bytes(sb));
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 0L, -1.0, 1.0)]
+    [InlineData(ScalarType.Float32, 42L, -0.0547, 0.0547)]
+    [InlineData(ScalarType.Float32, 123456789L, 0.25, 3.5)]
+    [InlineData(ScalarType.Float64, 0L, -1.0, 1.0)]
+    [InlineData(ScalarType.Float64, 42L, -0.0547, 0.0547)]
+    [InlineData(ScalarType.Float64, 987654321L, -7.0, 0.125)]
+    public void Uniform_is_libtorchs_for_every_size_and_chained(ScalarType dtype, long seed, double lo, double hi)
+    {
+        using var scope = NewDisposeScope();
+        using var g1 = new Generator((ulong)seed);
+        using var g2 = new Generator((ulong)seed);
+        foreach (var n in Sizes)
+        {
+            var expected = empty(n, dtype).uniform_(lo, hi, g1);
+            var actual = empty(n, dtype);
+            Assert.True(ParallelUniform.TryUniform(actual, lo, hi, g2, 2));
+            Assert.True(Bytes(expected).SequenceEqual(Bytes(actual)), $"uniform_ differs at n = {n}");
+            AssertSameState(g1, g2);
+        }
+        // libtorch's own draws after ours: a uniform, a normal (scalar path and vector path), then ours again.
+        Assert.Equal(Bytes(empty(1000, dtype).uniform_(0, 1, g1)), Bytes(empty(1000, dtype).uniform_(0, 1, g2)));
+        Assert.Equal(Bytes(empty(5).normal_(0, 1, g1)), Bytes(empty(5).normal_(0, 1, g2)));
+        Assert.Equal(Bytes(empty(1, ScalarType.Float64).normal_(0, 1, g1)), Bytes(empty(1, ScalarType.Float64).normal_(0, 1, g2)));
+        var e2 = empty(777, dtype).uniform_(lo, hi, g1);
+        var a2 = empty(777, dtype);
+        Assert.True(ParallelUniform.TryUniform(a2, lo, hi, g2, 1));
+        Assert.Equal(Bytes(e2), Bytes(a2));
+        AssertSameState(g1, g2);
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 3_000_001L)]
+    [InlineData(ScalarType.Float64, 1_500_001L)]
+    public void Large_draws_split_among_threads_are_libtorchs(ScalarType dtype, long n)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            using var g1 = new Generator(2024);
+            using var g2 = new Generator(2024);
+            empty(11, dtype).uniform_(0, 1, g1);   // an unaligned start
+            empty(11, dtype).uniform_(0, 1, g2);
+            var expected = empty(n, dtype).uniform_(-0.3, 0.3, g1);
+            var actual = empty(n, dtype);
+            Assert.True(ParallelUniform.TryUniform(actual, -0.3, 0.3, g2, threads));
+            Assert.True(Bytes(expected).SequenceEqual(Bytes(actual)), $"differs with {threads} threads");
+            AssertSameState(g1, g2);
+        }
+    }
+
+    [Fact]
+    public void Seeded_exact_init_takes_the_parallel_path_with_the_same_weights()
+    {
+        using var scope = NewDisposeScope();
+        var options = new InitOptions { Seed = 5 };
+        foreach (var scheme in new[] { InitScheme.TorchDefault, InitScheme.GlorotTruncatedNormal, InitScheme.HeUniform })
+        {
+            var a = nn.Linear(300, 700);
+            var b = nn.Linear(300, 700);
+            ExactSampling.ParallelExact = false;
+            try { a.ApplyInit(scheme, options); }
+            finally { ExactSampling.ParallelExact = true; }
+            b.ApplyInit(scheme, options);
+            Assert.Equal(Bytes(a.weight!), Bytes(b.weight!));
+            Assert.Equal(Bytes(a.bias!), Bytes(b.bias!));
+        }
+    }
+
+    [Fact]
+    public void Other_cases_are_left_to_libtorch()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(1);
+        Assert.False(ParallelUniform.TryUniform(empty(10, dtype: ScalarType.Float16), 0, 1, g, 2));
+        Assert.False(ParallelUniform.TryUniform(empty(10, 10).t(), 0, 1, g, 2));
+        Assert.False(ParallelUniform.TryUniform(empty(10), 0, 1, null, 2));
+        Assert.False(ParallelUniform.TryUniform(empty(10), 1, 0, g, 2));
+    }
+}
