@@ -142,6 +142,14 @@ internal static unsafe class ParallelUniform
             }
         }
 
+        /// <summary>a × b + c with one rounding per lane (.NET 8 has no Vector256.FusedMultiplyAdd: the FMA instruction, else lane by lane).</summary>
+        private static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+#if NET9_0_OR_GREATER
+            Vector256.FusedMultiplyAdd(a, b, c);
+#else
+            System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : TorchInit.Fast.Net8Fma.PerLane(a, b, c);
+#endif
+
         /// <summary>Writes the elements whose (first) word lies in [lo, hi), from raw terms y (term q at y[0]).</summary>
         private void Emit(uint* y, uint* tw, long q, long lo, long hi)
         {
@@ -162,7 +170,7 @@ internal static unsafe class ParallelUniform
                 for (; k + 8 <= count; k += 8)
                 {
                     var x = Vector256.ConvertToSingle((Vector256.Load(src + k) & mask).AsInt32()) * div;
-                    Vector256.Store(fused ? Vector256.FusedMultiplyAdd(x, vr, vf) : x * vr + vf, o + k);
+                    Vector256.Store(fused ? FusedMultiplyAdd(x, vr, vf) : x * vr + vf, o + k);
                 }
                 for (; k < count; k++)
                 {
