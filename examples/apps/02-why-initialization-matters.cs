@@ -34,13 +34,13 @@ foreach (var (name, make, right) in activations)
         var acts = report.Rows.Where(r => r.LayerType != "Linear").ToList();
         var linears = report.OfType("Linear");
         var s = (acts[0].ActivationStd, acts[^1].ActivationStd, acts[^1].SaturatedFraction, linears[0].WeightGradStd, linears[^1].WeightGradStd);
-        results[(name, scheme.Name)] = s;
-        Console.WriteLine($"{name,-10} {scheme.Name,-40} {s.Item1,10:G3} {s.Item2,11:G3} {(name == "tanh" ? s.Item3.ToString("P1") : ""),8} {s.Item4,11:G3} {s.Item5,12:G3}");
+        results[(name, scheme.ToString())] = s;
+        Console.WriteLine($"{name,-10} {scheme.ToString(),-40} {s.Item1,10:G3} {s.Item2,11:G3} {(name == "tanh" ? s.Item3.ToString("P1") : ""),8} {s.Item4,11:G3} {s.Item5,12:G3}");
     }
 
 // Asserted, so the app fails if the physics ever stops holding.
 var tanhSmall = results[("tanh", "Normal(0, 0.01)")];
-var tanhGlorot = results[("tanh", activations[0].Right.Name)];
+var tanhGlorot = results[("tanh", activations[0].Right.ToString())];
 var reluHe = results[("relu", "HeNormal")];
 bool ok = tanhSmall.ActLast < 1e-5 && tanhGlorot.ActLast > 0.1 && results[("tanh", "Normal(0, 1)")].SatLast > 0.5
           && reluHe.ActLast > 0.2 && reluHe.ActLast < 5;
