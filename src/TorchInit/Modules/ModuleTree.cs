@@ -18,7 +18,10 @@ internal static class ModuleTree
         ModuleContext.Build(root).PreOrder().Where(c => !c.IsShared).Select(c => (c.Path, c.Module));
 
     /// <summary>The module's type name as PyTorch would print it (TorchSharp's generic base types are unwrapped).</summary>
-    public static string TypeName(nn.Module module) => module.GetType().Name.Split('`')[0];
+    public static string TypeName(nn.Module module) => TypeName(module.GetType());
+
+    /// <summary>A module type's name as PyTorch prints it (generic arity dropped).</summary>
+    public static string TypeName(Type type) => type.Name.Split('`')[0];
 
     private static readonly ConcurrentDictionary<Type, FieldInfo[]> TensorFields = new();
     private static readonly FieldInfo? HandleField = typeof(nn.Module).GetField("handle", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance);

@@ -50,7 +50,7 @@ public enum EmbeddingInit
 /// weight 1, bias 0 (0 weight for the last norm of blocks named by <see cref="ZeroLastNormIn(Func{ModuleContext, bool}, string)"/>).
 /// </para>
 /// </remarks>
-public sealed record InitPolicy
+public sealed partial record InitPolicy
 {
     /// <summary>Every layer by the activation that follows it, with the default families (HeNormal, GlorotUniform, LeCunNormal).</summary>
     public static InitPolicy Auto { get; } = new();
@@ -112,7 +112,7 @@ public sealed record InitPolicy
     public InitPolicy For(Type moduleType, InitScheme scheme)
     {
         ArgumentNullException.ThrowIfNull(moduleType);
-        return For(c => moduleType.IsInstanceOfType(c.Module), scheme, $"For<{moduleType.Name}>");
+        return For(c => c.Is(moduleType), scheme, $"For<{moduleType.Name}>");
     }
 
     /// <summary>
@@ -137,7 +137,7 @@ public sealed record InitPolicy
 
     /// <summary>Layers of type <typeparamref name="TModule"/> are decided by the activation that follows them, as <see cref="Auto"/> does, under a fixed default.</summary>
     public InitPolicy AutoFor<TModule>() where TModule : nn.Module =>
-        Override(c => c.Module is TModule, null, $"AutoFor<{typeof(TModule).Name}>");
+        Override(c => c.Is(typeof(TModule)), null, $"AutoFor<{typeof(TModule).Name}>");
 
     /// <summary>Layers whose dotted path matches <paramref name="pathGlob"/> are decided by the activation that follows them (a fixed scheme everywhere, Auto where named).</summary>
     public InitPolicy AutoForPath(string pathGlob)
@@ -198,7 +198,7 @@ public sealed record InitPolicy
 
     /// <summary>Every layer of type <typeparamref name="TModule"/> is followed by <paramref name="activation"/>.</summary>
     public InitPolicy Hint<TModule>(Activation activation) where TModule : nn.Module =>
-        Hint(c => c.Module is TModule, activation, $"Hint<{typeof(TModule).Name}>");
+        Hint(c => c.Is(typeof(TModule)), activation, $"Hint<{typeof(TModule).Name}>");
 
     /// <summary>Layers for which <paramref name="predicate"/> holds are followed by <paramref name="activation"/>; a later hint wins.</summary>
     public InitPolicy Hint(Func<ModuleContext, bool> predicate, Activation activation, string description = "Hint(predicate)")

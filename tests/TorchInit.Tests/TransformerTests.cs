@@ -1,0 +1,160 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchInit.Tests.ReferenceFixtures;
+
+namespace TorchInit.Tests;
+
+/// <summary>
+/// Attention and transformer layers (issue 11) against real PyTorch (scripts/gen_fixtures.py, kind "transformer"): TorchDefault,
+/// Auto, HeNormal and the GPT-2 / BERT / ViT presets on the transformer zoo, every written parameter bit for bit (trunc_normal_ draws to
+/// erfinv's 2 ulp), every other parameter unchanged, one report row per parameter.
+/// </summary>
+[Collection(SerialTorchCollection.Name)]
+public class TransformerTests
+{
+    public static TheoryData<string> Cases => F.Ids("transformer");
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Policy_on_the_transformer_zoo_equals_pytorch_with_the_same_rules(string id)
+    {
+        var c = F.Case(id);
+        string name = c.GetProperty("model").GetString()!;
+        using var scope = NewDisposeScope();
+        var model = TransformerZoo.Model(name);
+        var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        var report = model.ApplyInit(TransformerZoo.Policy(c.GetProperty("policy").GetString()!), new InitOptions { Seed = c.GetProperty("seed").GetInt64() });
+
+        var written = c.GetProperty("written").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var truncated = c.GetProperty("truncated").EnumerateArray().Select(e => e.GetString()!).ToHashSet();
+        var actual = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        foreach (var p in c.GetProperty("parameters").EnumerateArray())
+        {
+            string pname = p[0].GetString()!;
+            if (truncated.Contains(pname))
+                F.AssertMatchesTruncNormal(p[1], actual[pname], $"{id} {pname}", 0, pname == "patch.weight" ? 1 / Math.Sqrt(48) / 0.87962566103423978 : 0.02);
+            else
+                F.AssertMatches(p[1], actual[pname], $"{id} {pname}");
+        }
+        foreach (var (pname, t) in actual)
+            if (!written.Contains(pname) && !(name == "tiny_gpt" && pname == "head.weight"))
+                Assert.True(t.equal(before[pname]).all().item<bool>(), $"{id}: {pname} changed, but PyTorch's rules leave it");
+
+        // One row per parameter TorchSharp lists; the written ones are exactly those PyTorch wrote.
+        var rows = report.Rows.Select(r => r.Path.Length == 0 ? r.Parameter : $"{r.Path}.{r.Parameter}").ToList();
+        var unhandled = report.Unhandled.SelectMany(u => u.Parameters.Select(p => u.Path.Length == 0 ? p : $"{u.Path}.{p}")).ToList();
+        Assert.Equal(actual.Keys.OrderBy(k => k, StringComparer.Ordinal), rows.Concat(unhandled).OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(written.OrderBy(k => k, StringComparer.Ordinal),
+            report.Rows.Where(r => r.Action == InitAction.Initialized).Select(r => r.Path.Length == 0 ? r.Parameter : $"{r.Path}.{r.Parameter}").OrderBy(k => k, StringComparer.Ordinal));
+        if (name == "tiny_gpt")
+        {
+            Assert.True(actual["head.weight"].equal(actual["tok.weight"]).all().item<bool>(), "the tied head is the token embedding");
+            Assert.Contains("tied", report["head.weight"].Note);
+        }
+    }
+
+    [Fact]
+    public void Every_parameter_of_the_issue_model_gets_a_decision_under_Auto()
+    {
+        using var scope = NewDisposeScope();
+        var model = new TransformerZoo.EncoderClassifier();
+        var report = model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 1 });
+        Assert.Empty(report.Unhandled);
+        Assert.Equal(model.named_parameters().Count(), report.Rows.Count(r => r.Action == InitAction.Initialized));
+        foreach (var r in report.Rows) Assert.False(string.IsNullOrEmpty(r.Reason), $"{r.Path}.{r.Parameter} has no reason");
+
+        var attn = report.Decision("encoder.layers.0.self_attn");
+        Assert.Equal("MultiheadAttention", attn.LayerType);
+        Assert.Equal("GlorotUniform", attn.Scheme);
+        var inProj = report["encoder.layers.0.self_attn.in_proj_weight"];
+        Assert.Equal(16, inProj.FanIn);  // per block [16, 16], not the stacked [48, 16]
+        Assert.Equal(16, inProj.FanOut);
+        Assert.Contains("3 blocks", inProj.Note);
+
+        var ff1 = report.Decision("encoder.layers.1.linear1");
+        Assert.Equal(("ReLU", ActivationSource.Assumed, "HeNormal"), (ff1.Activation, ff1.Source, ff1.Scheme));
+        Assert.Contains("does not expose the activation", ff1.Reason);
+        foreach (var path in new[] { "encoder.layers.0.self_attn.out_proj", "encoder.layers.0.linear2" })
+        {
+            var d = report.Decision(path);
+            Assert.Equal(("Linear", "GlorotUniform", 1.0), (d.LayerType, d.Scheme, d.Gain));
+            Assert.Contains("residual sum", d.Reason);
+        }
+        Assert.Equal("ones", report["encoder.layers.0.norm2.weight"].Scheme);
+        Assert.Equal("LayerNorm", report.Decision("encoder.layers.0.norm2").LayerType);
+    }
+
+    [Fact]
+    public void A_hint_names_the_feed_forward_activation_TorchSharp_hides()
+    {
+        using var scope = NewDisposeScope();
+        var model = new TransformerZoo.TinyGpt();
+        var report = model.PlanInit(InitPolicy.Auto.Hint("*linear1", Activation.Gelu));
+        var d = report.Decision("blocks.layers.0.linear1");
+        Assert.Equal(("GELU", ActivationSource.Hint, "HeNormal"), (d.Activation, d.Source, d.Scheme));
+        Assert.Empty(report.PolicyWarnings);
+    }
+
+    [Fact]
+    public void Overrides_and_types_reach_the_parts_of_native_modules()
+    {
+        using var scope = NewDisposeScope();
+        var model = new TransformerZoo.EncoderClassifier();
+        var report = model.PlanInit(InitPolicy.Auto.For<Linear>(InitScheme.LeCunNormal).ForPath("encoder.layers.1.self_attn", InitScheme.Orthogonal));
+        Assert.Equal("LeCunNormal", report["encoder.layers.0.linear2.weight"].Scheme);
+        Assert.Equal("LeCunNormal", report["head.weight"].Scheme);
+        Assert.Equal("Orthogonal", report["encoder.layers.1.self_attn.in_proj_weight"].Scheme);
+        Assert.Equal("GlorotUniform", report["encoder.layers.0.self_attn.in_proj_weight"].Scheme);
+    }
+
+    [Fact]
+    public void Gpt2_scales_the_residual_projections_and_ties_the_head()
+    {
+        using var scope = NewDisposeScope();
+        var model = new TransformerZoo.TinyGpt();
+        var report = model.ApplyInit(InitPolicy.Gpt2(2), new InitOptions { Seed = 3 });
+        Assert.Empty(report.Unhandled);
+        foreach (var r in report.Rows.Where(r => r.Action == InitAction.Initialized && r.Distribution == "normal"))
+        {
+            bool residual = r.Path.EndsWith("out_proj", StringComparison.Ordinal) || r.Path.EndsWith("linear2", StringComparison.Ordinal);
+            Assert.Equal(residual ? 0.01 : 0.02, r.TargetStd, 12);
+            Assert.Contains("GPT-2", r.Reason);
+            if (residual) Assert.Contains("√(2·n_layer)", r.Reason);
+        }
+        Assert.Equal(InitAction.Skipped, report["head.weight"].Action);
+        Assert.Contains("tied", report["head.weight"].Note);
+        Assert.True(model.head.weight!.equal(model.tok.weight!).all().item<bool>());
+    }
+
+    [Fact]
+    public void A_tied_head_follows_its_embedding_also_when_the_policy_leaves_the_embedding()
+    {
+        using var scope = NewDisposeScope();
+        var model = new TransformerZoo.TinyGpt();
+        var before = model.tok.weight!.detach().clone();
+        var report = model.ApplyInit(InitScheme.HeNormal, new InitOptions { Seed = 3 });
+        Assert.Equal(InitAction.Skipped, report["head.weight"].Action);
+        Assert.True(model.tok.weight!.equal(before).all().item<bool>(), "HeNormal leaves Embeddings, and the head is the embedding");
+    }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("bert")]
+    [InlineData("bert_truncated")]
+    [InlineData("vit")]
+    public void Preset_distributions_pass_a_KS_test(string preset)
+    {
+        const double std = 0.02;
+        using var scope = NewDisposeScope();
+        var layer = nn.Linear(512, 512);
+        layer.ApplyInit(TransformerZoo.Policy(preset), new InitOptions { Seed = 11 });
+        var w = Stats.Values(layer.weight);
+        Func<double, double> cdf = preset == "bert_truncated"
+            ? x => Stats.TruncatedNormalCdf(x, 0, std, -2 * std, 2 * std)
+            : x => Stats.NormalCdf(x / std); // GPT-2 and BERT N(0, 0.02²); ViT's ±2 cuts nothing at std 0.02
+        var (d, p) = Stats.KolmogorovSmirnov(w, cdf);
+        Assert.True(p > 1e-3, $"{preset}: KS D = {d:G4}, p = {p:G3}");
+        Assert.True(layer.bias!.abs().max().item<float>() == 0);
+    }
+}
