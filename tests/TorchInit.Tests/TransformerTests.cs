@@ -158,3 +158,35 @@ public class TransformerTests
         Assert.True(layer.bias!.abs().max().item<float>() == 0);
     }
 }
+
+[Collection(SerialTorchCollection.Name)]
+public class TransformerForwardTests
+{
+    [Fact]
+    public void A_traced_apply_and_the_zoo_forwards_run_and_leave_no_hooks()
+    {
+        using var scope = NewDisposeScope();
+        var gpt = new TransformerZoo.TinyGpt();
+        var tokens = randint(0, 64, [2, 8], dtype: ScalarType.Int64);
+        var report = gpt.ApplyInit(InitPolicy.Gpt2(2), new InitOptions { Seed = 5 }, tokens);
+        Assert.Empty(report.Unhandled);
+        Assert.Equal([2L, 8, 64], gpt.call(tokens).shape);
+
+        var clf = new TransformerZoo.EncoderClassifier();
+        clf.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 5 }, randint(0, 50, [3, 5], dtype: ScalarType.Int64));
+        Assert.Equal([3L, 4], clf.call(randint(0, 50, [3, 5], dtype: ScalarType.Int64)).shape);
+
+        var vit = new TransformerZoo.PatchVit();
+        var vitReport = vit.ApplyInit(InitPolicy.Vit(), new InitOptions { Seed = 5 });
+        Assert.Equal("TruncatedNormal(0.02)", vitReport["pos_embed"].Scheme);
+        Assert.Contains("PatchVit.DeclareInit", vitReport["pos_embed"].Reason);
+        Assert.Equal("LeCunTruncatedNormal", vitReport["patch.weight"].Scheme);
+        Assert.Equal([2L, 10], vit.call(randn(2, 3, 8, 8)).shape);
+
+        // A decoder layer with a causal mask.
+        var dec = (TransformerDecoderLayer)TransformerZoo.Model("decoder_layer");
+        dec.ApplyInit(InitPolicy.Auto.Hint<TransformerDecoderLayer>(Activation.Gelu), new InitOptions { Seed = 5 });
+        var causal = triu(full(6, 6, float.NegativeInfinity), 1);
+        Assert.Equal([6L, 2, 16], dec.call(randn(6, 2, 16), randn(4, 2, 16), causal).shape);
+    }
+}
