@@ -23,6 +23,9 @@ Case kinds
                 (nn.MultiheadAttention, nn.TransformerEncoder/Decoder(Layer), nn.Transformer, a tied embedding): PyTorch applies
                 each parameter's rule in named_parameters() order (deduplicated, so a tied weight once) after
                 torch.manual_seed(seed); "written" lists the parameters written, "truncated" those drawn by trunc_normal_
+  lsuv          LSUV (Mishkin & Matas 2016) on a deep plain net: orthogonal_ weights and zero biases in pre-order after
+                torch.manual_seed(seed), a batch randn(128, 64) from its own seed, then layer by layer in forward order
+                W *= sqrt(1 / Var(output)) (float64, unbiased) until |Var - 1| < 0.1 or 10 rescalings; per-layer scales
 
 Usage: /usr/bin/python3 scripts/gen_fixtures.py [--out PATH] [--check]
 """
@@ -802,6 +805,69 @@ def transformer_cases(rng):
     return cases
 
 
+
+# ---- LSUV (kind "lsuv") ----
+
+def _plain(depth, act, width=64, out=10):
+    layers = []
+    for _ in range(depth):
+        layers += [nn.Linear(width, width), act()]
+    return nn.Sequential(*layers, nn.Linear(width, out))
+
+
+LSUV_ZOO = {
+    "relu30": lambda: _plain(30, nn.ReLU),
+    "tanh10": lambda: _plain(10, nn.Tanh),
+    "hardswish10": lambda: _plain(10, nn.Hardswish),
+}
+
+
+def lsuv_(model, batch, target=1.0, tol=0.1, max_iter=10):
+    """The algorithm of TorchInit's ApplyLsuv, in PyTorch: one row (path, iterations, var before, var after, scale) per layer."""
+    linears = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    var = {}
+    hooks = [m.register_forward_hook(lambda mod, inp, out, n=n: var.__setitem__(n, out.detach().double().var().item())) for n, m in linears]
+    model.eval()
+    rows = []
+    with torch.no_grad():
+        model(batch)
+        for n, m in linears:
+            before = v = var[n]
+            scale, it = 1.0, 0
+            while abs(v - target) >= tol and it < max_iter:
+                if not (v > 0) or not math.isfinite(v):
+                    break
+                s = math.sqrt(target / v)
+                m.weight.mul_(s)
+                scale *= s
+                it += 1
+                model(batch)
+                v = var[n]
+            rows.append([n, it, before, v, scale])
+    for h in hooks:
+        h.remove()
+    return rows
+
+
+def lsuv_cases(rng):
+    cases = []
+    for name in LSUV_ZOO:
+        seed, batch_seed = rng.randint(0, 2**31 - 1), rng.randint(0, 2**31 - 1)
+        model = LSUV_ZOO[name]()
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, nn.Linear):
+                    init.orthogonal_(m.weight)
+                    init.zeros_(m.bias)
+        g = torch.Generator().manual_seed(batch_seed)
+        batch = torch.randn(128, 64, generator=g)
+        rows = lsuv_(model, batch)
+        cases.append({"id": f"lsuv-{name}", "kind": "lsuv", "model": name, "seed": seed, "batch_seed": batch_seed,
+                      "layers": [[n, it, round(b, 12), round(a, 12), round(sc, 12)] for n, it, b, a, sc in rows]})
+    return cases
+
+
 def self_check():
     """The explicit-fan formulas equal torch.nn.init's own where the fans agree."""
     for dist, fn in [("Normal", init.kaiming_normal_), ("Uniform", init.kaiming_uniform_)]:
@@ -829,6 +895,7 @@ def main():
     cases += layout_cases(random.Random(MASTER_SEED + 3)) + erfinv_cases(random.Random(MASTER_SEED + 4))
     cases += structured_cases(random.Random(MASTER_SEED + 5))
     cases += transformer_cases(random.Random(MASTER_SEED + 6))
+    cases += lsuv_cases(random.Random(MASTER_SEED + 7))
     doc = {"generator": "scripts/gen_fixtures.py", "torch_version": torch.__version__.split("+")[0],
            "trunc_std_of_unit": TRUNC_STD_OF_UNIT, "case_count": len(cases), "cases": cases}
     text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
