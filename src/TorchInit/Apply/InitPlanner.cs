@@ -152,7 +152,7 @@ internal sealed class InitPlanner : ModuleVisitor
         Func<Fans>? weightFans = weight is null ? null
             : () => fans ??= Fans.ForLayer(c.Module, weight.shape, _options.FanConvention, Qualified(c.Path, "weight"));
         PlannedParameter Decorate(PlannedParameter e) => reason.Length == 0 && activation.Length == 0 ? e
-            : e with { Activation = activation, Source = source, Reason = reason };
+            : e with { Activation = activation, Source = source, Reason = e.Action == InitAction.Skipped && e.Note.StartsWith("shared with", StringComparison.Ordinal) ? Join(reason, e.Note) : reason };
         if (weight is not null)
             Add(Decorate(Weight(c.Path, c.TypeName, "weight", weight, scheme, weightFans!)));
         foreach (var (name, p) in own)
@@ -411,7 +411,7 @@ internal sealed class InitPlanner : ModuleVisitor
             if (e.Name != "weight" || !e.Writes) continue;
             var fill = e.Fill!.Narrowed(rule.Value)
                 ?? throw new ArgumentException($"{rule.Description}: '{e.QualifiedName}' is filled by {e.Scheme} ({e.Fill.Distribution}), which has no std to scale.");
-            var what = $"residual output projection ({rule.Description}): std / {Num(rule.Value)}";
+            var what = rule.Description;
             _plan.Parameters[i] = e with
             {
                 Fill = fill, Scheme = $"{e.Scheme} / {Num(rule.Value)}",

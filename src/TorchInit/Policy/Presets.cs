@@ -22,7 +22,7 @@ public sealed partial record InitPolicy
         var policy = Fixed(InitScheme.Normal(Positive(std)), $"{cite}: Linear N(0, {Num(std)}²), bias 0",
             InitScheme.Normal(std), $"{cite}: Embedding N(0, {Num(std)}²)", $"{cite}: LayerNorm weight 1, bias 0");
         foreach (var glob in ResidualProjectionGlobs)
-            policy = policy.ScaleResidual(glob, layers, $"{cite}: residual output projection, std / √(2·n_layer) = {Num(std)} / √{2 * layers}");
+            policy = policy.ScaleResidual(glob, layers, $"GPT-2: residual output projection, std / √(2·n_layer) = {Num(std)} / √{2 * layers}");
         return policy;
     }
 
@@ -74,7 +74,7 @@ public sealed partial record InitPolicy
         if (depth < 1) throw new ArgumentException($"depth must be at least 1, got {depth}.", nameof(depth));
         var match = Glob.Matcher(pathGlob);
         return this with { ResidualScales = [.. ResidualScales, new(c => match(c.Path), Math.Sqrt(2.0 * depth),
-            description ?? $"ScaleResidual(\"{pathGlob}\", depth {depth}): std / √(2·{depth})")] };
+            description ?? $"ScaleResidual(\"{pathGlob}\", {depth}): residual output projection, std / √(2·{depth})")] };
     }
 
     /// <summary>As <see cref="ScaleResidual(string, int)"/> with a given factor: the std of matching layers is multiplied by <paramref name="factor"/>.</summary>
@@ -86,7 +86,7 @@ public sealed partial record InitPolicy
     {
         var match = Glob.Matcher(pathGlob);
         return this with { ResidualScales = [.. ResidualScales, new(c => match(c.Path), 1 / Positive(factor),
-            description ?? $"ScaleResidualBy(\"{pathGlob}\", factor {Num(factor)}): std × {Num(factor)}")] };
+            description ?? $"ScaleResidualBy(\"{pathGlob}\", {Num(factor)}): residual output projection, std × {Num(factor)}")] };
     }
 
     /// <summary>Modules of type <typeparamref name="TModule"/> (or parts standing for one) are residual output projections of a network of <paramref name="depth"/> blocks: std / √(2·depth).</summary>
@@ -96,7 +96,7 @@ public sealed partial record InitPolicy
     {
         if (depth < 1) throw new ArgumentException($"depth must be at least 1, got {depth}.", nameof(depth));
         return this with { ResidualScales = [.. ResidualScales, new(c => c.Is(typeof(TModule)), Math.Sqrt(2.0 * depth),
-            $"ScaleResidual<{typeof(TModule).Name}>(depth {depth}): std / √(2·{depth})")] };
+            $"ScaleResidual<{typeof(TModule).Name}>({depth}): residual output projection, std / √(2·{depth})")] };
     }
 
     /// <summary>The residual rule for <paramref name="c"/> (the last that matches), its value the divisor of the std.</summary>
