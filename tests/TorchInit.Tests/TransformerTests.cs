@@ -190,3 +190,74 @@ public class TransformerForwardTests
         Assert.Equal([6L, 2, 16], dec.call(randn(6, 2, 16), randn(4, 2, 16), causal).shape);
     }
 }
+
+[Collection(SerialTorchCollection.Name)]
+public class TransformerDecisionTests
+{
+    public static TheoryData<string> Models => new(TransformerZoo.Names);
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Under_Auto_every_parameter_of_every_transformer_zoo_model_is_decided_with_a_reason(string name)
+    {
+        using var scope = NewDisposeScope();
+        var model = TransformerZoo.Model(name);
+        var report = model.PlanInit(InitPolicy.Auto);
+        Assert.Empty(report.Unhandled);
+        int parameters = model.named_parameters().Count();
+        Assert.Equal(parameters, report.Rows.Count);
+        foreach (var r in report.Rows)
+        {
+            Assert.False(string.IsNullOrEmpty(r.Reason), $"{name} {r.Path}.{r.Parameter} has no reason");
+            Assert.True(r.Action == InitAction.Planned || r.Note.Contains("tied", StringComparison.Ordinal), $"{name} {r.Path}.{r.Parameter}: {r.Action} {r.Note}");
+        }
+        foreach (var d in report.Decisions)
+        {
+            var expected = d.LayerType switch
+            {
+                "MultiheadAttention" => ("GlorotUniform", ActivationSource.Intrinsic),
+                "LayerNorm" => ("ones", ActivationSource.Intrinsic),
+                "Embedding" => ("Normal(0, 1)", ActivationSource.Intrinsic),
+                "Linear" when d.Path.EndsWith("linear1", StringComparison.Ordinal) => ("HeNormal", ActivationSource.Assumed),
+                "Linear" when d.Path.EndsWith("out_proj", StringComparison.Ordinal) || d.Path.EndsWith("linear2", StringComparison.Ordinal) => ("GlorotUniform", ActivationSource.Intrinsic),
+                "Linear" or "Conv2d" => ("GlorotUniform", ActivationSource.Assumed), // heads and patches of custom modules: no activation found
+                "PatchVit" => ("TruncatedNormal(0.02)", ActivationSource.Intrinsic),
+                _ => throw new Xunit.Sdk.XunitException($"{name}: unexpected decision {d}"),
+            };
+            Assert.True(expected == (d.Scheme, d.Source), $"{name} '{d.Path}' ({d.LayerType}): {d.Scheme} by {d.Source}, expected {expected}: {d.Reason}");
+        }
+    }
+
+    /// <summary>A user's own attention block with a fused qkv parameter, declaring its init (issue 11, item 6).</summary>
+    private sealed class MyAttention : nn.Module<Tensor, Tensor>, IInitializable
+    {
+        public readonly Parameter qkv = nn.Parameter(empty(48, 16));
+        public readonly Parameter proj = nn.Parameter(empty(16, 16));
+        public readonly Parameter scale = nn.Parameter(empty(1));
+
+        public MyAttention() : base(nameof(MyAttention)) => RegisterComponents();
+
+        public void DeclareInit(ParameterDeclarations init) => init
+            .UseBlocks("qkv", InitScheme.GlorotUniform, 3, "q, k, v: Glorot per [16, 16] block")
+            .Use("proj", InitScheme.Normal(0.02), "output projection N(0, 0.02²)")
+            .Use("scale", InitScheme.Constant(0.25), "1/√d_head");
+
+        public override Tensor forward(Tensor x) => x;
+    }
+
+    [Fact]
+    public void A_custom_attention_block_declares_its_init_and_is_reported_like_a_built_in_layer()
+    {
+        using var scope = NewDisposeScope();
+        var model = nn.Sequential(("attn", new MyAttention()), ("norm", nn.LayerNorm(16)));
+        var report = model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 1 });
+        Assert.Empty(report.Unhandled);
+        var qkv = report["attn.qkv"];
+        Assert.Equal((16L, 16L), (qkv.FanIn!.Value, qkv.FanOut!.Value));
+        Assert.Contains("3 blocks", qkv.Note);
+        Assert.Contains("MyAttention.DeclareInit", qkv.Reason);
+        Assert.Equal("Normal(0, 0.02)", report["attn.proj"].Scheme);
+        Assert.Equal(0.25f, ((MyAttention)model[0]).scale.item<float>());
+        Assert.Equal("MyAttention", report.Decision("attn").LayerType);
+    }
+}
