@@ -171,6 +171,9 @@ public class TransformerForwardTests
         var report = gpt.ApplyInit(InitPolicy.Gpt2(2), new InitOptions { Seed = 5 }, tokens);
         Assert.Empty(report.Unhandled);
         Assert.Equal([2L, 8, 64], gpt.call(tokens).shape);
+        var signal = SignalProbe.Run(gpt, tokens, logits => logits.square().mean());
+        Assert.Contains(signal.Rows, r => r.Path == "ln_f");
+        Assert.All(gpt.parameters(), p => Assert.Null(p.grad));
 
         var clf = new TransformerZoo.EncoderClassifier();
         clf.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 5 }, randint(0, 50, [3, 5], dtype: ScalarType.Int64));

@@ -47,7 +47,12 @@ public enum EmbeddingInit
 /// by the cell's activation (LSTM/GRU gates are sigmoids: Glorot gain 1; RNN: tanh, Glorot gain 5/3, unless hinted
 /// ReLU), hidden-to-hidden weights per gate block by <see cref="HiddenToHiddenScheme"/> (orthogonal, Saxe et al.),
 /// biases 0 (with <see cref="LstmForgetGateBias"/> on the forget gate of <c>bias_ih</c>); normalization layers
-/// weight 1, bias 0 (0 weight for the last norm of blocks named by <see cref="ZeroLastNormIn(Func{ModuleContext, bool}, string)"/>).
+/// weight 1, bias 0 (0 weight for the last norm of blocks named by <see cref="ZeroLastNormIn(Func{ModuleContext, bool}, string)"/>);
+/// MultiheadAttention's stacked q, k, v projection per [d, d] block by the linear rule (Glorot, gain 1: they feed the scores' dot
+/// product), its biases 0; the Linear parts of transformer layers by role: <c>out_proj</c> and <c>linear2</c> feed the residual sum
+/// (Glorot, gain 1), <c>linear1</c> the layer's activation, which TorchSharp 0.107 does not expose (relu assumed, flagged
+/// <see cref="ActivationSource.Assumed"/>, unless hinted, e.g. <c>Hint&lt;TransformerEncoderLayer&gt;(Activation.Gelu)</c>).
+/// Presets: <see cref="Gpt2"/>, <see cref="Bert"/>, <see cref="Vit"/>; <see cref="ScaleResidual(string, int)"/> on any policy.
 /// </para>
 /// </remarks>
 public sealed partial record InitPolicy
