@@ -19,10 +19,17 @@ Case kinds
   erfinv        erfinv_ of PyTorch's uniform_ draws (what trunc_normal_ computes), float32 and float64
   structured    eye_, dirac_, sparse_ (normal_ and randperm both from the seeded global generator) and
                 delta-orthogonal (w.zero_(); orthogonal_(kernel centre of w, gain)) after torch.manual_seed(seed)
+  transformer   a policy (TorchDefault, Auto, HeNormal, the GPT-2 / BERT / ViT presets) on a transformer zoo model
+                (nn.MultiheadAttention, nn.TransformerEncoder/Decoder(Layer), nn.Transformer, a tied embedding): PyTorch applies
+                each parameter's rule in named_parameters() order (deduplicated, so a tied weight once) after
+                torch.manual_seed(seed); "written" lists the parameters written, "truncated" those drawn by trunc_normal_
+  lsuv          LSUV (Mishkin & Matas 2016) on a deep plain net: orthogonal_ weights and zero biases in pre-order after
+                torch.manual_seed(seed), a batch randn(128, 64) from its own seed, then layer by layer in forward order
+                W *= sqrt(1 / Var(output)) (float64, unbiased) until |Var - 1| < 0.1 or 10 rescalings; per-layer scales
 
 Usage: /usr/bin/python3 scripts/gen_fixtures.py [--out PATH] [--check]
 """
-import argparse, base64, hashlib, json, math, random, sys
+import argparse, base64, hashlib, json, math, random, sys, warnings
 
 import torch
 import torch.nn as nn
@@ -609,6 +616,258 @@ def auto_model_cases(rng):
     return cases
 
 
+
+# ---- transformers (kind "transformer") ----
+# The models of tests/TorchInit.Tests/Zoo.cs (Transformers), built the same way. dropout 0, PyTorch's default layout.
+
+class EncoderClassifier(nn.Module):
+    """Embedding, TransformerEncoder of 2 layers (relu), LayerNorm, Linear head: the model of the issue."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, 0.0), 2, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(16)
+        self.head = nn.Linear(16, 4)
+
+
+class TinyGpt(nn.Module):
+    """Token and position embeddings, 2 causal gelu blocks, final LayerNorm, a head tied to the token embedding."""
+    def __init__(self, vocab=64, d=16, context=8, layers=2):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, d)
+        self.pos = nn.Embedding(context, d)
+        self.blocks = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, 2, 4 * d, 0.0, activation="gelu"), layers, enable_nested_tensor=False)
+        self.ln_f = nn.LayerNorm(d)
+        self.head = nn.Linear(d, vocab, bias=False)
+        self.head.weight = self.tok.weight
+
+
+class PatchVit(nn.Module):
+    """A ViT-like model: its own position embedding (declared by the module: trunc_normal_ std 0.02), a patch convolution, one gelu block."""
+    def __init__(self):
+        super().__init__()
+        self.pos_embed = nn.Parameter(torch.zeros(1, 4, 16))
+        self.patch = nn.Conv2d(3, 16, 4, stride=4)
+        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, 0.0, activation="gelu"), 1, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(16)
+        self.head = nn.Linear(16, 10)
+
+
+TRANSFORMER_ZOO = {
+    "encoder_classifier": EncoderClassifier,
+    "decoder_layer": lambda: nn.TransformerDecoderLayer(16, 2, 32, 0.0, activation="gelu"),
+    "encoder_decoder": lambda: nn.Transformer(16, 2, 1, 1, 32, 0.0),
+    "tiny_gpt": TinyGpt,
+    "vit": PatchVit,
+    "mha_kv": lambda: nn.MultiheadAttention(16, 2, add_bias_kv=True),
+}
+
+GPT_LAYERS = 2
+RESIDUAL = ("out_proj", "linear2", "c_proj")
+
+
+def _owner(model, name):
+    path, _, pname = name.rpartition(".")
+    return path, (model.get_submodule(path) if path else model), pname
+
+
+def _inside_transformer(model, path):
+    parts = path.split(".") if path else []
+    return any(isinstance(model.get_submodule(".".join(parts[:k])) if k else model, nn.Transformer) for k in range(len(parts)))
+
+
+def _torch_default_bias_(bias, weight):
+    fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+    init.uniform_(bias, -bound, bound)
+
+
+def _preset_(p, m, pname, path, projection, embedding, conv=None, residual=None):
+    """A fixed-scheme preset: projections (Linear, Conv, attention q/k/v as one tensor), embeddings, norms 1/0, biases 0."""
+    if pname in ("bias", "in_proj_bias"):
+        init.zeros_(p)
+    elif isinstance(m, nn.LayerNorm):
+        init.ones_(p)
+    elif isinstance(m, nn.Embedding):
+        embedding(p)
+    elif isinstance(m, nn.Conv2d) and conv is not None:
+        conv(p)
+    elif residual is not None and path.rsplit(".", 1)[-1] in RESIDUAL:
+        residual(p)
+    else:
+        projection(p)
+
+
+def transformer_rule_(policy, model, name, p):
+    """What TorchInit's policy writes into parameter `name` (None when it writes nothing), in PyTorch."""
+    path, m, pname = _owner(model, name)
+    if isinstance(model, PatchVit) and name == "pos_embed":
+        init.trunc_normal_(p, std=0.02)  # the module's own declaration (IInitializable), under every policy
+        return "trunc_normal"
+    if policy == "torchdefault":
+        if isinstance(m, nn.MultiheadAttention):
+            if pname == "in_proj_bias":
+                init.zeros_(p)
+            elif pname in ("bias_k", "bias_v"):
+                init.xavier_normal_(p)
+            else:
+                init.xavier_uniform_(p)
+        elif isinstance(m, (nn.Linear, nn.Conv2d)):
+            out_proj = path.endswith("out_proj")
+            if pname == "weight":
+                if _inside_transformer(model, path):
+                    init.xavier_uniform_(p)
+                else:
+                    init.kaiming_uniform_(p, a=math.sqrt(5))
+            elif out_proj:
+                init.zeros_(p)
+            else:
+                _torch_default_bias_(p, m.weight)
+        else:
+            return None
+        return "torch"
+    if policy in ("auto", "auto_gelu", "henormal"):
+        he = policy == "henormal"
+        if isinstance(m, nn.MultiheadAttention):
+            if pname == "in_proj_weight":
+                d = p.shape[0] // 3
+                for k in range(3):
+                    (init.kaiming_normal_(p[k * d:(k + 1) * d], nonlinearity="relu") if he else init.xavier_uniform_(p[k * d:(k + 1) * d]))
+            elif pname == "in_proj_bias":
+                init.zeros_(p)
+            elif pname in ("bias_k", "bias_v"):
+                init.xavier_normal_(p)
+            else:
+                return None
+        elif isinstance(m, (nn.Linear, nn.Conv2d)):
+            if pname == "bias":
+                init.zeros_(p)
+            elif he or path.endswith("linear1"):
+                init.kaiming_normal_(p, nonlinearity="relu")
+            else:
+                init.xavier_uniform_(p)  # out_proj, linear2 (residual sum), heads and patches (assumed: not in a Sequential)
+        elif he:
+            return None
+        elif isinstance(m, nn.Embedding):
+            init.normal_(p)
+        elif isinstance(m, nn.LayerNorm):
+            (init.ones_ if pname == "weight" else init.zeros_)(p)
+        else:
+            return None
+        return "auto"
+    normal = lambda std: (lambda t: init.normal_(t, 0.0, std))
+    trunc = lambda std, a, b: (lambda t: init.trunc_normal_(t, 0.0, std, a, b))
+    if policy == "gpt2":
+        _preset_(p, m, pname, path, normal(0.02), normal(0.02), residual=normal(0.02 / math.sqrt(2 * GPT_LAYERS)))
+        return "gpt2"
+    if policy == "bert":
+        _preset_(p, m, pname, path, normal(0.02), normal(0.02))
+        return "bert"
+    if policy == "bert_truncated":
+        _preset_(p, m, pname, path, trunc(0.02, -0.04, 0.04), trunc(0.02, -0.04, 0.04))
+        return "trunc_normal"
+    if policy == "vit":
+        def lecun_truncated(t):
+            fan_in, _ = init._calculate_fan_in_and_fan_out(t)
+            s = (1.0 / math.sqrt(fan_in)) / TRUNC_STD_OF_UNIT
+            init.trunc_normal_(t, 0.0, s, -2 * s, 2 * s)
+        _preset_(p, m, pname, path, trunc(0.02, -2.0, 2.0), trunc(0.02, -2.0, 2.0), conv=lecun_truncated)
+        return "trunc_normal" if pname not in ("bias", "in_proj_bias") and not isinstance(m, nn.LayerNorm) else "vit"
+    raise ValueError(policy)
+
+
+# (model, policy): every model under TorchDefault and Auto; the presets on the models they are for.
+TRANSFORMER_CASES = [(name, policy) for name in TRANSFORMER_ZOO for policy in ("torchdefault", "auto")] + [
+    ("decoder_layer", "auto_gelu"), ("encoder_classifier", "henormal"),
+    ("tiny_gpt", "gpt2"), ("encoder_decoder", "gpt2"), ("encoder_classifier", "bert"), ("encoder_classifier", "bert_truncated"),
+    ("vit", "vit"),
+]
+
+
+def transformer_cases(rng):
+    warnings.filterwarnings("ignore", message="enable_nested_tensor is True")  # nn.Transformer's own encoder
+    cases = []
+    for name, policy in TRANSFORMER_CASES:
+        seed = rng.randint(0, 2**31 - 1)
+        model = TRANSFORMER_ZOO[name]()
+        torch.manual_seed(seed)
+        written, truncated = [], []
+        with torch.no_grad():
+            for pname, p in model.named_parameters():
+                kind = transformer_rule_(policy, model, pname, p)
+                if kind is not None:
+                    written.append(pname)
+                if kind == "trunc_normal":
+                    truncated.append(pname)
+        cases.append({"id": f"transformer-{name}-{policy}", "kind": "transformer", "model": name, "policy": policy, "seed": seed,
+                      "written": written, "truncated": truncated,
+                      "parameters": [[n, encode(p)] for n, p in model.named_parameters() if n in written]})
+    return cases
+
+
+
+# ---- LSUV (kind "lsuv") ----
+
+def _plain(depth, act, width=64, out=10):
+    layers = []
+    for _ in range(depth):
+        layers += [nn.Linear(width, width), act()]
+    return nn.Sequential(*layers, nn.Linear(width, out))
+
+
+LSUV_ZOO = {
+    "relu30": lambda: _plain(30, nn.ReLU),
+    "tanh10": lambda: _plain(10, nn.Tanh),
+    "hardswish10": lambda: _plain(10, nn.Hardswish),
+}
+
+
+def lsuv_(model, batch, target=1.0, tol=0.1, max_iter=10):
+    """The algorithm of TorchInit's ApplyLsuv, in PyTorch: one row (path, iterations, var before, var after, scale) per layer."""
+    linears = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    var = {}
+    hooks = [m.register_forward_hook(lambda mod, inp, out, n=n: var.__setitem__(n, out.detach().double().var().item())) for n, m in linears]
+    model.eval()
+    rows = []
+    with torch.no_grad():
+        model(batch)
+        for n, m in linears:
+            before = v = var[n]
+            scale, it = 1.0, 0
+            while abs(v - target) >= tol and it < max_iter:
+                if not (v > 0) or not math.isfinite(v):
+                    break
+                s = math.sqrt(target / v)
+                m.weight.mul_(s)
+                scale *= s
+                it += 1
+                model(batch)
+                v = var[n]
+            rows.append([n, it, before, v, scale])
+    for h in hooks:
+        h.remove()
+    return rows
+
+
+def lsuv_cases(rng):
+    cases = []
+    for name in LSUV_ZOO:
+        seed, batch_seed = rng.randint(0, 2**31 - 1), rng.randint(0, 2**31 - 1)
+        model = LSUV_ZOO[name]()
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, nn.Linear):
+                    init.orthogonal_(m.weight)
+                    init.zeros_(m.bias)
+        g = torch.Generator().manual_seed(batch_seed)
+        batch = torch.randn(128, 64, generator=g)
+        rows = lsuv_(model, batch)
+        cases.append({"id": f"lsuv-{name}", "kind": "lsuv", "model": name, "seed": seed, "batch_seed": batch_seed,
+                      "layers": [[n, it, round(b, 12), round(a, 12), round(sc, 12)] for n, it, b, a, sc in rows]})
+    return cases
+
+
 def self_check():
     """The explicit-fan formulas equal torch.nn.init's own where the fans agree."""
     for dist, fn in [("Normal", init.kaiming_normal_), ("Uniform", init.kaiming_uniform_)]:
@@ -635,6 +894,8 @@ def main():
     cases += orthogonal_cases(random.Random(MASTER_SEED + 1)) + auto_model_cases(random.Random(MASTER_SEED + 2))
     cases += layout_cases(random.Random(MASTER_SEED + 3)) + erfinv_cases(random.Random(MASTER_SEED + 4))
     cases += structured_cases(random.Random(MASTER_SEED + 5))
+    cases += transformer_cases(random.Random(MASTER_SEED + 6))
+    cases += lsuv_cases(random.Random(MASTER_SEED + 7))
     doc = {"generator": "scripts/gen_fixtures.py", "torch_version": torch.__version__.split("+")[0],
            "trunc_std_of_unit": TRUNC_STD_OF_UNIT, "case_count": len(cases), "cases": cases}
     text = json.dumps(doc, indent=1, sort_keys=True) + "\n"

@@ -41,6 +41,12 @@ for dtype in float32 float64; do
   refs+=("$out/depth-sweep-$dtype.json" "$out/he2015-$dtype.json")
 done
 run_trainers compare "${refs[@]}" --out out
+# LSUV (relu:30, tanh:10, hardswish:10 against glorot and he). float64 agrees to 1e-14; in float32 the orthogonal start's QR runs
+# in a different LAPACK (weights differ by ~1e-6), which 20 SGD steps of the 30-layer ReLU net amplify to ~1e-3 in the loss.
+"$PY" scripts/twins/lsuv.py --width 64 --batch 32 --steps 20 --dtype float64 --out "$out/lsuv-float64.json"
+"$PY" scripts/twins/lsuv.py --width 64 --batch 32 --steps 20 --dtype float32 --out "$out/lsuv-float32.json"
+run_trainers compare "$out/lsuv-float64.json" --out out
+run_trainers compare "$out/lsuv-float32.json" --out out --loss-tol 1e-2
 
 if [ "$mnist" = 1 ]; then
   run_trainers fetch-mnist
@@ -50,6 +56,12 @@ if [ "$mnist" = 1 ]; then
   # float32 is held to the default tolerances too: against PyTorch 2.6 the losses agree to 3e-7 (against 1.13 they moved
   # by up to 6e-3 within 20 steps and needed --loss-tol 1e-2). See docs/trainers.md.
   run_trainers compare "$out/mnist-float32.json" --out out
+  # glorot2010 at reduced size: 5 hidden layers of 100 (the paper: 1000), softsign/tanh/sigmoid, standard vs normalized init.
+  for act in tanh softsign sigmoid; do
+    "$PY" scripts/twins/mnist.py --models mlp --hidden 100,100,100,100,100 --activation "$act" --schemes inv-sqrt-n,glorot \
+      --train 1000 --test 500 --batch 32 --max-steps 20 --dtype float32 --out "$out/glorot2010-$act-float32.json"
+    run_trainers compare "$out/glorot2010-$act-float32.json" --out out
+  done
 fi
 
 if [ "$update" = 1 ]; then

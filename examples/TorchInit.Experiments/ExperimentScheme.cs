@@ -31,8 +31,17 @@ public sealed record ExperimentScheme(string Name, InitScheme Weights, BiasInit 
     /// <summary>PyTorch's constructor init: weight U(±1/√fan_in), bias U(±1/√fan_in).</summary>
     public static ExperimentScheme TorchDefault { get; } = new("torch-default", InitScheme.TorchDefault, BiasInit.TorchDefault, "PyTorch default");
 
+    /// <summary>
+    /// LSUV (Mishkin &amp; Matas 2016): orthogonal weights and zero biases, then each layer's weight rescaled in forward order until its output
+    /// has unit variance on the first training batch (<see cref="Lsuv.ApplyLsuv"/>, the paper's tolerance 0.1 and 10 iterations).
+    /// </summary>
+    public static ExperimentScheme Lsuv { get; } = new("lsuv", InitScheme.Orthogonal, BiasInit.Zeros, "orthogonal, then unit output variance per layer (LSUV)");
+
     /// <summary>Every named scheme.</summary>
-    public static IReadOnlyList<ExperimentScheme> All { get; } = [Normal001, Normal1, Zeros, InvSqrtN, Glorot, GlorotNormal, He, LeCun, TorchDefault];
+    public static IReadOnlyList<ExperimentScheme> All { get; } = [Normal001, Normal1, Zeros, InvSqrtN, Glorot, GlorotNormal, He, LeCun, TorchDefault, Lsuv];
+
+    /// <summary>Whether this scheme needs a batch (LSUV).</summary>
+    public bool NeedsBatch => ReferenceEquals(this, Lsuv);
 
     /// <summary>
     /// The scheme named <paramref name="name"/>: one of the experiments' short names above (case-insensitive; the PyTorch
@@ -55,9 +64,19 @@ public sealed record ExperimentScheme(string Name, InitScheme Weights, BiasInit 
         }
     }
 
-    /// <summary>Initializes every Linear/Conv of <paramref name="model"/> in pre-order, weight then bias, from a private generator seeded with <paramref name="seed"/>.</summary>
-    public InitReport Apply(torch.nn.Module model, long seed) =>
-        model.ApplyInit(Weights, new InitOptions { Seed = seed, Bias = Bias, MeasureRealized = false });
+    /// <summary>
+    /// Initializes every Linear/Conv of <paramref name="model"/> in pre-order, weight then bias, from a private generator seeded with <paramref name="seed"/>;
+    /// LSUV then rescales the layers on <paramref name="batch"/> (the first training batch).
+    /// </summary>
+    /// <exception cref="ArgumentException">LSUV without a batch, or on a model that is not a Tensor → Tensor module.</exception>
+    public InitReport Apply(torch.nn.Module model, long seed, torch.Tensor? batch = null)
+    {
+        var options = new InitOptions { Seed = seed, Bias = Bias, MeasureRealized = false };
+        if (!NeedsBatch) return model.ApplyInit(Weights, options);
+        if (batch is null || model is not torch.nn.Module<torch.Tensor, torch.Tensor> m)
+            throw new ArgumentException("lsuv needs a batch and a Tensor → Tensor model.");
+        return m.ApplyLsuv(batch, new LsuvOptions { Start = Weights, Init = options }).Start;
+    }
 
     /// <inheritdoc />
     public override string ToString() => Name;

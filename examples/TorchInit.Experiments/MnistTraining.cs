@@ -17,10 +17,15 @@ namespace TorchInit.Experiments;
 /// <param name="Models">"mlp" (784-256-128-10) and/or "cnn" (<see cref="Models.SmallCnn"/>).</param>
 /// <param name="Schemes">Schemes to train with.</param>
 /// <param name="Dtype">"float32" (default) or "float64".</param>
+/// <param name="Hidden">Hidden widths of the "mlp" model (default 256, 128; Glorot &amp; Bengio 2010: five of 1000).</param>
 public sealed record MnistConfig(
     int Epochs = 3, int Batch = 64, double Lr = 0.05, long Seed = 0, int Train = 8000, int Test = 2000, int? MaxSteps = null,
-    string Activation = "relu", string[]? Models = null, string[]? Schemes = null, string Dtype = "float32")
+    string Activation = "relu", string[]? Models = null, string[]? Schemes = null, string Dtype = "float32", int[]? Hidden = null)
 {
+    /// <summary>The MLP's hidden widths, the default (256, 128) filled in.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int[] HiddenList => Hidden ?? [256, 128];
+
     /// <summary>The models, defaults (mlp, cnn) filled in.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string[] ModelList => Models ?? ["mlp", "cnn"];
@@ -34,6 +39,7 @@ public sealed record MnistConfig(
     {
         Check.Positive(Epochs, "--epochs"); Check.Positive(Batch, "--batch"); Check.PositiveFinite(Lr, "--lr");
         Check.Positive(Train, "--train"); Check.Positive(Test, "--test");
+        foreach (var h in HiddenList) Check.Positive(h, "--hidden");
         if (MaxSteps is int m) Check.Positive(m, "--max-steps");
         if (Train + Test > MnistCache.Count) throw new ArgumentException($"--train ({Train}) + --test ({Test}) exceed the {MnistCache.Count} digits.");
         Experiments.Models.ParseActivation(Activation);
@@ -50,16 +56,16 @@ public sealed record MnistConfig(
 public static class MnistTraining
 {
     /// <summary>Builds a model by name: "mlp" (flatten, 784-256-128-10) or "cnn".</summary>
-    public static Sequential Build(string name, Activation activation) => name switch
+    public static Sequential Build(string name, Activation activation, IReadOnlyList<int>? hidden = null) => name switch
     {
-        "mlp" => Mlp(activation),
+        "mlp" => Mlp(activation, hidden ?? [256, 128]),
         "cnn" => Models.SmallCnn(activation),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known: mlp, cnn."),
     };
 
-    private static Sequential Mlp(Activation activation)
+    private static Sequential Mlp(Activation activation, IReadOnlyList<int> hidden)
     {
-        var mlp = Models.Mlp(784, [256, 128], 10, activation);
+        var mlp = Models.Mlp(784, hidden.Select(h => (long)h).ToList(), 10, activation);
         var layers = new List<(string, nn.Module<Tensor, Tensor>)> { ("flatten", nn.Flatten()) };
         layers.AddRange(mlp.named_children().Select(c => (c.name, (nn.Module<Tensor, Tensor>)c.module)));
         return nn.Sequential(layers);
@@ -106,10 +112,10 @@ public static class MnistTraining
         Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, Device device, Action<int, int> onStep)
     {
         using var scope = NewDisposeScope();
-        var model = Build(modelName, activation);
+        var model = Build(modelName, activation, c.HiddenList);
         model.to(trainX.dtype);
         model.to(device);
-        scheme.Apply(model, c.Seed);
+        scheme.Apply(model, c.Seed, scheme.NeedsBatch ? trainX.narrow(0, 0, Math.Min(c.Batch, c.Train)) : null); // LSUV: the first Batch training digits
         int total = StepsPerRun(c), step = 0;
         var losses = new List<double>(total);
         var accuracy = new List<double>();

@@ -15,19 +15,25 @@ public enum Activation
     Selu,
     /// <summary>Logistic sigmoid.</summary>
     Sigmoid,
+    /// <summary>softsign: x / (1 + |x|), Glorot and Bengio's (2010) alternative to tanh.</summary>
+    Softsign,
+    /// <summary>Hardswish: x · relu6(x + 3) / 6 (MobileNetV3); an activation Auto has no rule for.</summary>
+    Hardswish,
 }
 
 /// <summary>The models of the example trainers; module names match the PyTorch twins' <c>OrderedDict</c> names.</summary>
 public static class Models
 {
-    /// <summary>Parses "tanh", "relu", "selu" or "sigmoid".</summary>
+    /// <summary>Parses "tanh", "relu", "selu", "sigmoid", "softsign" or "hardswish".</summary>
     public static Activation ParseActivation(string name) => name.Trim().ToLowerInvariant() switch
     {
         "tanh" => Activation.Tanh,
         "relu" => Activation.Relu,
         "selu" => Activation.Selu,
         "sigmoid" => Activation.Sigmoid,
-        _ => throw new ArgumentException($"Unknown activation '{name}'. Known: tanh, relu, selu, sigmoid."),
+        "softsign" => Activation.Softsign,
+        "hardswish" => Activation.Hardswish,
+        _ => throw new ArgumentException($"Unknown activation '{name}'. Known: tanh, relu, selu, sigmoid, softsign, hardswish."),
     };
 
     /// <summary>The lower-case name used on the command line and in twin JSON.</summary>
@@ -40,6 +46,8 @@ public static class Models
         Activation.Relu => nn.ReLU(),
         Activation.Selu => nn.SELU(),
         Activation.Sigmoid => nn.Sigmoid(),
+        Activation.Softsign => nn.Softsign(),
+        Activation.Hardswish => nn.Hardswish(),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 

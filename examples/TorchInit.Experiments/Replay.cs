@@ -11,6 +11,7 @@ public static class Replay
         "depth-sweep" => reference.ConfigAs<DepthSweepConfig>() is var c ? c.ActivationList.Length * c.SchemeList.Length * c.Steps : 0,
         "he2015" => reference.ConfigAs<He2015Config>() is var h ? h.SchemeList.Length * h.Steps : 0,
         "mnist" => reference.ConfigAs<MnistConfig>() is var m ? m.ModelList.Length * m.SchemeList.Length * MnistTraining.StepsPerRun(m) : 0,
+        "lsuv" => reference.ConfigAs<LsuvConfig>() is var l ? l.NetList.Length * l.SchemeList.Length * l.Steps : 0,
         var e => throw new InvalidDataException($"Unknown experiment '{e}'."),
     };
 
@@ -23,6 +24,7 @@ public static class Replay
         {
             "depth-sweep" => DepthSweep.Run(reference.ConfigAs<DepthSweepConfig>(), device, onStep),
             "he2015" => He2015.Run(reference.ConfigAs<He2015Config>(), device, onStep),
+            "lsuv" => LsuvExperiment.Run(reference.ConfigAs<LsuvConfig>(), device, onStep),
             "mnist" => MnistTraining.Run(reference.ConfigAs<MnistConfig>(),
                 MnistCache.Load(MnistCache.Ensure(mnistData ?? Path.Combine("data", "mnist"))), device, onStep),
             var e => throw new InvalidDataException($"Unknown experiment '{e}'."),

@@ -18,12 +18,11 @@ internal static class SyntheticRun
         var model = Models.Mlp(width, Enumerable.Repeat((long)width, depth).ToList(), classes, activation);
         model.to(dtype);
         model.to(device);
-        scheme.Apply(model, seed);
-
         SignalReport probe;
         using (var first = new ClusterStream(seed + 1, width, classes, batch, dtype, device))
         {
             var (x, y) = first.Next();
+            scheme.Apply(model, seed, x); // the data does not depend on the weights; LSUV rescales on this first batch
             probe = Training.Probe(model, x, y);
         }
 

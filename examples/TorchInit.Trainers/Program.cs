@@ -2,6 +2,8 @@
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- depth-sweep
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- he2015 --steps 300
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- mnist
+//   dotnet run --project examples/TorchInit.Trainers -c Release -- lsuv
+//   dotnet run --project examples/TorchInit.Trainers -c Release -- glorot2010 --hidden 1000,1000,1000,1000,1000
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- compare out/twins/*.json
 // See docs/trainers.md.
 using System.CommandLine;
@@ -27,6 +29,8 @@ var root = new RootCommand("TorchInit example trainers: signal statistics throug
     DepthSweepCommand.Create(),
     MnistCommand.Create(),
     He2015Command.Create(),
+    LsuvCommand.Create(),
+    Glorot2010Command.Create(),
     CompareCommand.Create(),
     MnistCommand.CreateFetch(),
 };

@@ -46,20 +46,62 @@ SCHEMES = {
     "he": _weights_then_zero_bias(lambda w: init.kaiming_normal_(w, nonlinearity="relu")),
     "lecun": _weights_then_zero_bias(lambda w: init.kaiming_normal_(w, nonlinearity="linear")),
     "torch-default": _torch_default,
+    "lsuv": _weights_then_zero_bias(init.orthogonal_),  # then lsuv() on a batch (apply_scheme)
 }
 
 LAYER_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
 
-def apply_scheme(model, name, seed):
-    """TorchInit's ApplyInit(scheme, Seed = seed): a fresh generator, every layer in pre-order, weight then bias."""
+def lsuv(model, batch, target=1.0, tol=0.1, max_iter=10):
+    """TorchInit's ApplyLsuv after the orthogonal start (src/TorchInit/Apply/Lsuv.cs; Mishkin & Matas 2016): layer by layer in
+    forward order, W *= sqrt(target / Var(output)) (float64, unbiased) until |Var - target| < tol or max_iter rescalings;
+    eval mode and no_grad for the measuring passes, hooks removed, training flags restored."""
+    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, LAYER_TYPES)]
+    var, order = {}, []
+
+    def hook_for(n):
+        def hook(mod, inputs, output):
+            if n not in order:
+                order.append(n)
+            var[n] = output.detach().double().var().item()
+        return hook
+
+    flags = [(m, m.training) for m in model.modules()]
+    hooks = [m.register_forward_hook(hook_for(n)) for n, m in layers]
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(batch)
+            modules = dict(layers)
+            for n in list(order):
+                v = var[n]
+                it = 0
+                while abs(v - target) >= tol and it < max_iter:
+                    if not (v > 0) or not math.isfinite(v):
+                        break
+                    modules[n].weight.mul_(math.sqrt(target / v))
+                    it += 1
+                    model(batch)
+                    v = var[n]
+    finally:
+        for h in hooks:
+            h.remove()
+        for m, t in flags:
+            m.train(t)
+
+
+def apply_scheme(model, name, seed, batch=None):
+    """TorchInit's ApplyInit(scheme, Seed = seed): a fresh generator, every layer in pre-order, weight then bias;
+    "lsuv" is orthogonal weights and zero biases, then LSUV on `batch`."""
     torch.manual_seed(seed)
     for m in model.modules():  # pre-order
         if isinstance(m, LAYER_TYPES):
             SCHEMES[name](m)
+    if name == "lsuv":
+        lsuv(model, batch)
 
 
-ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "selu": nn.SELU, "sigmoid": nn.Sigmoid}
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "selu": nn.SELU, "sigmoid": nn.Sigmoid, "softsign": nn.Softsign, "hardswish": nn.Hardswish}
 
 
 def mlp(inputs, hidden, classes, activation, flatten=False):
@@ -211,8 +253,8 @@ def synthetic_run(name, activation, scheme, depth, width, classes, batch, steps,
     """SyntheticRun.cs."""
     dt = DTYPES[dtype]
     model = mlp(width, [width] * depth, classes, activation).to(dt)
-    apply_scheme(model, scheme, seed)
     x, y = ClusterStream(seed + 1, width, classes, batch, dt).next()
+    apply_scheme(model, scheme, seed, x)  # the data does not depend on the weights; LSUV rescales on this first batch
     layers, probe_loss = probe(model, x, y)
     stream = ClusterStream(seed + 1, width, classes, batch, dt)
     opt = torch.optim.SGD(model.parameters(), lr=lr)

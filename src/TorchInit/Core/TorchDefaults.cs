@@ -13,6 +13,9 @@ namespace TorchInit;
 /// <item>Linear, Conv*, ConvTranspose*: weight <c>kaiming_uniform_(a = √5)</c> = U(±1/√fan_in); bias U(±1/√fan_in) (0 when fan_in is 0).</item>
 /// <item>Bilinear: weight and bias U(±1/√in1), in1 = weight.size(1).</item>
 /// <item>Embedding: N(0, 1).</item>
+/// <item>MultiheadAttention: <c>in_proj_weight</c> xavier_uniform_ on the whole [3·d, d] tensor, <c>in_proj_bias</c> and <c>out_proj.bias</c> 0,
+/// <c>out_proj.weight</c> the Linear default, <c>bias_k</c>/<c>bias_v</c> xavier_normal_; transformer layers' linear1/linear2 the Linear default;
+/// inside <c>nn.Transformer</c> every matrix xavier_uniform_ (its <c>_reset_parameters</c>).</item>
 /// <item>Normalization: weight 1, bias 0; running mean 0, running variance 1, batches tracked 0.</item>
 /// </list>
 /// </remarks>
@@ -31,6 +34,19 @@ internal static class TorchDefaults
         double bound = weightFans.FanIn > 0 ? 1 / Math.Sqrt(weightFans.FanIn) : 0;
         return new UniformFill(-bound, bound) { ExactStd = bound / Math.Sqrt(3.0) };
     }
+
+    /// <summary>
+    /// A MultiheadAttention's <c>in_proj_weight</c> (or <c>q/k/v_proj_weight</c>): <c>xavier_uniform_</c> on the whole tensor,
+    /// U(±√(6/(fan_in + fan_out))) with fan_in = d and fan_out = 3·d for the stacked [3·d, d] weight. Its <c>in_proj_bias</c> and
+    /// <c>out_proj.bias</c> are 0; <c>out_proj.weight</c> keeps the Linear default (<c>MultiheadAttention._reset_parameters</c>).
+    /// </summary>
+    public static readonly InitScheme AttentionInProjection = InitScheme.GlorotUniform;
+
+    /// <summary>A MultiheadAttention's <c>bias_k</c> and <c>bias_v</c> [1, 1, d]: <c>xavier_normal_</c>: PyTorch's fans of a [1, 1, d] tensor are fan_in = fan_out = d, so σ = √(2/(2d)) = 1/√d.</summary>
+    public static readonly InitScheme AttentionKeyValueBias = InitScheme.GlorotNormal;
+
+    /// <summary><c>nn.Transformer._reset_parameters</c>: <c>xavier_uniform_</c> on every parameter with more than one dimension (in_proj, out_proj, linear1, linear2).</summary>
+    public static readonly InitScheme TransformerMatrix = InitScheme.GlorotUniform;
 
     /// <summary>An Embedding's weight: N(0, 1).</summary>
     public static readonly InitScheme EmbeddingWeight = new NormalScheme(0, 1);

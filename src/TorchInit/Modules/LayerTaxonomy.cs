@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace TorchInit;
 
-/// <summary>What kind of layer a module is, as far as initialization is concerned (<see cref="LayerTaxonomy.Classify"/>).</summary>
+/// <summary>What kind of layer a module is, as far as initialization is concerned (<see cref="LayerTaxonomy.Classify(nn.Module)"/>).</summary>
 public enum LayerKind
 {
     /// <summary>Anything else: the root, containers, custom and unknown modules.</summary>
@@ -28,6 +28,10 @@ public enum LayerKind
     GainNeutral,
     /// <summary>A module that says how its own parameters are initialized (<see cref="IInitializable"/>).</summary>
     SelfInitializing,
+    /// <summary>MultiheadAttention: the stacked q, k, v projection <c>in_proj_weight</c> [3·d, d] (or separate <c>q/k/v_proj_weight</c>), its bias, and an <c>out_proj</c> Linear.</summary>
+    Attention,
+    /// <summary>TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, Transformer: containers of attention, Linear and LayerNorm parts (TorchSharp exposes them only by parameter name; <see cref="ModuleContext.StandsFor"/>).</summary>
+    Transformer,
 }
 
 /// <summary>
@@ -48,17 +52,35 @@ public static class LayerTaxonomy
         Bilinear => LayerKind.Bilinear,
         Embedding => LayerKind.Embedding,
         RNN or LSTM or GRU or RNNCell or LSTMCell or GRUCell => LayerKind.Recurrent,
+        MultiheadAttention => LayerKind.Attention,
+        TransformerEncoderLayer or TransformerDecoderLayer or TransformerEncoder or TransformerDecoder or Transformer => LayerKind.Transformer,
         NormBase or LayerNorm or GroupNorm or LocalResponseNorm => LayerKind.Normalization,
         _ when ActivationTable.IsGainNeutral(module) => LayerKind.GainNeutral,
         _ when ActivationTable.Of(module) is not null => LayerKind.Activation,
         _ => LayerKind.Other,
     };
 
+    /// <summary>
+    /// The kind of the module at <paramref name="context"/>: of its module, or, for a part of a native transformer module
+    /// (<see cref="ModuleContext.StandsFor"/>), of the PyTorch type it stands for (Linear, LayerNorm, MultiheadAttention…).
+    /// </summary>
+    public static LayerKind Classify(ModuleContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.StandsFor is not { } type) return Classify(context.Module);
+        if (typeof(Linear).IsAssignableFrom(type)) return LayerKind.Linear;
+        if (typeof(LayerNorm).IsAssignableFrom(type)) return LayerKind.Normalization;
+        if (typeof(MultiheadAttention).IsAssignableFrom(type)) return LayerKind.Attention;
+        if (type == typeof(TransformerEncoderLayer) || type == typeof(TransformerDecoderLayer) || type == typeof(TransformerEncoder)
+            || type == typeof(TransformerDecoder) || type == typeof(Transformer)) return LayerKind.Transformer;
+        return LayerKind.Other;
+    }
+
     /// <summary>Whether <paramref name="kind"/> is a layer whose weight feeds an activation: Linear, Conv*, ConvTranspose*, Bilinear.</summary>
     public static bool IsWeightLayer(LayerKind kind) => kind is LayerKind.Linear or LayerKind.Convolution or LayerKind.ConvTranspose or LayerKind.Bilinear;
 
-    /// <summary>Whether <paramref name="kind"/> is a layer at all (a weight layer, an Embedding or a recurrent layer): what the activation search stops at.</summary>
-    public static bool IsLayer(LayerKind kind) => IsWeightLayer(kind) || kind is LayerKind.Embedding or LayerKind.Recurrent;
+    /// <summary>Whether <paramref name="kind"/> is a layer at all (a weight layer, an Embedding, a recurrent, attention or transformer layer): what the activation search stops at.</summary>
+    public static bool IsLayer(LayerKind kind) => IsWeightLayer(kind) || kind is LayerKind.Embedding or LayerKind.Recurrent or LayerKind.Attention or LayerKind.Transformer;
 
     /// <summary>Whether the activation search skips modules of <paramref name="kind"/>: gain-neutral modules and normalization layers.</summary>
     public static bool IsGainNeutral(LayerKind kind) => kind is LayerKind.GainNeutral or LayerKind.Normalization;

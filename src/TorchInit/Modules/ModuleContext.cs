@@ -11,9 +11,13 @@ namespace TorchInit;
 public sealed class ModuleContext
 {
     private readonly List<ModuleContext> _children = new();
+    /// <summary>For a part: its dotted prefix inside the native module that holds its parameters ("layers.0.self_attn").</summary>
+    private readonly string _prefix;
 
-    private ModuleContext(string path, string name, nn.Module module, ModuleContext? parent, int index)
+    private ModuleContext(string path, string name, nn.Module module, ModuleContext? parent, int index, Type? standsFor = null, string prefix = "")
     {
+        StandsFor = standsFor;
+        _prefix = prefix;
         Path = path;
         Name = name;
         Module = module;
@@ -32,7 +36,39 @@ public sealed class ModuleContext
     public nn.Module Module { get; }
 
     /// <summary>The module's type name as PyTorch prints it (TorchSharp's generic base types unwrapped: "Linear", "Sequential").</summary>
-    public string TypeName => ModuleTree.TypeName(Module);
+    public string TypeName => StandsFor is null ? ModuleTree.TypeName(Module) : ModuleTree.TypeName(StandsFor);
+
+    /// <summary>
+    /// For a part of a native TorchSharp module that exposes no submodules (the <c>out_proj</c> of a <c>MultiheadAttention</c>,
+    /// <c>linear1</c> or <c>layers.0.self_attn</c> of a <c>TransformerEncoder</c>): the PyTorch module type at this path
+    /// (<c>Linear</c>, <c>LayerNorm</c>, <c>MultiheadAttention</c>…), whose parameters are read from <see cref="Module"/> by their
+    /// dotted names. Null for a real module.
+    /// </summary>
+    public Type? StandsFor { get; }
+
+    /// <summary>Whether this is a module of type <paramref name="type"/> (subclasses included), or a part that stands for one (<see cref="StandsFor"/>).</summary>
+    /// <param name="type">A module type.</param>
+    public bool Is(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return StandsFor is null ? type.IsInstanceOfType(Module) : type.IsAssignableFrom(StandsFor);
+    }
+
+    /// <summary>
+    /// The parameters this context owns, with their names in it: a real module's <c>named_parameters(recurse: false)</c> less
+    /// those of its parts; a part's own parameters (the dotted names under its prefix, one segment deep).
+    /// </summary>
+    internal IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> OwnParameters()
+    {
+        var all = Module.named_parameters(recurse: false);
+        if (StandsFor is null && _children.Count == 0) return all.Select(p => (p.name, p.parameter)).ToList();
+        var start = _prefix.Length == 0 ? "" : _prefix + ".";
+        return all.Where(p => p.name.StartsWith(start, StringComparison.Ordinal) && p.name.IndexOf('.', start.Length) < 0)
+            .Select(p => (p.name[start.Length..], p.parameter)).ToList();
+    }
+
+    /// <summary>Whether this is a part of a native module (<see cref="StandsFor"/>).</summary>
+    internal bool IsPart => StandsFor is not null;
 
     /// <summary>The enclosing module's context; null for the root.</summary>
     public ModuleContext? Parent { get; }
@@ -56,7 +92,7 @@ public sealed class ModuleContext
     public IReadOnlyList<ModuleContext> Children => _children;
 
     /// <summary>Whether the module has no submodules (checked on the module, so also for repeated occurrences).</summary>
-    public bool IsLeaf => !Module.named_children().Any();
+    public bool IsLeaf => _children.Count == 0 && (IsPart || !Module.named_children().Any());
 
     /// <summary>This context and all below it in pre-order (a repeated occurrence is listed, its subtree is not).</summary>
     public IEnumerable<ModuleContext> PreOrder()
@@ -103,9 +139,32 @@ public sealed class ModuleContext
             int index = 0;
             foreach (var (name, child) in c.Module.named_children())
                 c._children.Add(new ModuleContext(c.Path.Length == 0 ? name : $"{c.Path}.{name}", name, child, c, index++));
-            for (int i = c._children.Count - 1; i >= 0; i--) stack.Push(c._children[i]);
+            if (c._children.Count == 0 && NativeLayout.HasParts(c.Module)) c.AddParts();
+            else for (int i = c._children.Count - 1; i >= 0; i--) stack.Push(c._children[i]);
         }
         return rootContext;
+    }
+
+    /// <summary>The parts of a native module (<see cref="NativeLayout"/>), from its parameters' dotted names, in their order.</summary>
+    private void AddParts()
+    {
+        var parts = new Dictionary<string, ModuleContext>(StringComparer.Ordinal) { [""] = this };
+        foreach (var (name, _) in Module.named_parameters(recurse: false))
+        {
+            var segments = name.Split('.');
+            for (int k = 1; k < segments.Length; k++)
+            {
+                var prefix = string.Join('.', segments[..k]);
+                if (parts.ContainsKey(prefix)) continue;
+                var parent = parts[string.Join('.', segments[..(k - 1)])];
+                var parentType = parent.StandsFor ?? parent.Module.GetType();
+                var grandType = parent.Parent is { } gp ? gp.StandsFor ?? gp.Module.GetType() : null;
+                var part = new ModuleContext($"{(Path.Length == 0 ? "" : Path + ".")}{prefix}", segments[k - 1], Module, parent,
+                    parent._children.Count, NativeLayout.TypeOf(segments[k - 1], parentType, grandType), prefix);
+                parent._children.Add(part);
+                parts.Add(prefix, part);
+            }
+        }
     }
 
     /// <inheritdoc />

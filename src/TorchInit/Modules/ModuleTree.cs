@@ -13,12 +13,15 @@ namespace TorchInit;
 /// </remarks>
 internal static class ModuleTree
 {
-    /// <summary>The root (path "") and every submodule, in pre-order, each module once.</summary>
+    /// <summary>The root (path "") and every submodule, in pre-order, each module once (parts of native transformer modules are not modules: <see cref="ModuleContext.StandsFor"/>).</summary>
     public static IEnumerable<(string Path, nn.Module Module)> PreOrder(nn.Module root) =>
-        ModuleContext.Build(root).PreOrder().Where(c => !c.IsShared).Select(c => (c.Path, c.Module));
+        ModuleContext.Build(root).PreOrder().Where(c => !c.IsShared && !c.IsPart).Select(c => (c.Path, c.Module));
 
     /// <summary>The module's type name as PyTorch would print it (TorchSharp's generic base types are unwrapped).</summary>
-    public static string TypeName(nn.Module module) => module.GetType().Name.Split('`')[0];
+    public static string TypeName(nn.Module module) => TypeName(module.GetType());
+
+    /// <summary>A module type's name as PyTorch prints it (generic arity dropped).</summary>
+    public static string TypeName(Type type) => type.Name.Split('`')[0];
 
     private static readonly ConcurrentDictionary<Type, FieldInfo[]> TensorFields = new();
     private static readonly FieldInfo? HandleField = typeof(nn.Module).GetField("handle", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance);

@@ -10,11 +10,12 @@ namespace TorchInit;
 /// </summary>
 /// <remarks>
 /// Dispatch: a repeated occurrence of a shared module goes to <see cref="VisitShared"/>; every other module to
-/// <see cref="VisitModule"/> with its <see cref="LayerKind"/> from <see cref="LayerTaxonomy.Classify"/>, which by default
+/// <see cref="VisitModule"/> with its <see cref="LayerKind"/> from <see cref="LayerTaxonomy.Classify(nn.Module)"/>, which by default
 /// calls the typed hook: Linear, ConvTranspose1d/2d/3d, Conv1d/2d/3d, Bilinear (their default is <see cref="VisitWeightLayer"/>),
 /// Embedding, RNN/LSTM/GRU and their cells, normalization layers (BatchNorm, InstanceNorm, LayerNorm, GroupNorm,
 /// LocalResponseNorm), activation modules (<see cref="Activation.Of"/>), modules that initialize themselves
-/// (<see cref="IInitializable"/>), and everything else (containers, gain-neutral, custom and unknown modules) to <see cref="VisitOther"/>.
+/// (<see cref="IInitializable"/>), attention and transformer modules (whose parts, which TorchSharp exposes only by parameter name,
+/// are visited as the Linear, LayerNorm and MultiheadAttention modules PyTorch has there: <see cref="ModuleContext.StandsFor"/>), and everything else (containers, gain-neutral, custom and unknown modules) to <see cref="VisitOther"/>.
 /// </remarks>
 public abstract class ModuleVisitor
 {
@@ -31,7 +32,7 @@ public abstract class ModuleVisitor
     private void Dispatch(ModuleContext c)
     {
         if (c.IsShared) VisitShared(c);
-        else VisitModule(c, LayerTaxonomy.Classify(c.Module));
+        else VisitModule(c, LayerTaxonomy.Classify(c));
     }
 
     /// <summary>Every module's first occurrence, with its kind. Default: the typed hook for the kind.</summary>
@@ -39,7 +40,8 @@ public abstract class ModuleVisitor
     {
         switch (kind)
         {
-            case LayerKind.Linear: VisitLinear(context, (Linear)context.Module); break;
+            case LayerKind.Linear when context.Module is Linear linear: VisitLinear(context, linear); break;
+            case LayerKind.Linear: VisitWeightLayer(context); break; // a Linear part of a native module (ModuleContext.StandsFor)
             case LayerKind.ConvTranspose: VisitConvTranspose(context, (ConvolutionTranspose)context.Module); break;
             case LayerKind.Convolution: VisitConvolution(context, (Convolution)context.Module); break;
             case LayerKind.Bilinear: VisitBilinear(context, (Bilinear)context.Module); break;
@@ -48,6 +50,8 @@ public abstract class ModuleVisitor
             case LayerKind.Normalization: VisitNormalization(context); break;
             case LayerKind.Activation: VisitActivation(context, ActivationTable.Of(context.Module)!); break;
             case LayerKind.SelfInitializing: VisitSelfInitializing(context, (IInitializable)context.Module); break;
+            case LayerKind.Attention: VisitAttention(context); break;
+            case LayerKind.Transformer: VisitTransformer(context); break;
             default: VisitOther(context); break;
         }
     }
@@ -84,6 +88,16 @@ public abstract class ModuleVisitor
 
     /// <summary>A module that says how its own parameters are initialized (<see cref="IInitializable"/>). Default: <see cref="VisitOther"/>.</summary>
     protected virtual void VisitSelfInitializing(ModuleContext context, IInitializable module) => VisitOther(context);
+
+    /// <summary>
+    /// A MultiheadAttention, real or a part of a transformer module (<see cref="ModuleContext.StandsFor"/>): its own parameters are
+    /// <c>in_proj_weight</c> [3·d, d] (q, k, v stacked; or <c>q_proj_weight</c>, <c>k_proj_weight</c>, <c>v_proj_weight</c>), <c>in_proj_bias</c>,
+    /// and <c>bias_k</c>, <c>bias_v</c> when present; its <c>out_proj</c> is visited next as a Linear part. Default: <see cref="VisitOther"/>.
+    /// </summary>
+    protected virtual void VisitAttention(ModuleContext context) => VisitOther(context);
+
+    /// <summary>A TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder or Transformer (a container; its parts follow in pre-order). Default: <see cref="VisitOther"/>.</summary>
+    protected virtual void VisitTransformer(ModuleContext context) => VisitOther(context);
 
     /// <summary>Any other module: the root, containers, gain-neutral modules, custom modules, unknown layers. Default: nothing.</summary>
     protected virtual void VisitOther(ModuleContext context) { }

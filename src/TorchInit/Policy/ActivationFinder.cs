@@ -17,7 +17,7 @@ internal sealed class ActivationFinder(InitPolicy policy, ForwardTrace? trace, M
     private static Dictionary<nn.Module, string> PathsOf(ModuleContext root)
     {
         var paths = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
-        foreach (var c in root.PreOrder().Where(c => !c.IsShared)) paths.Add(c.Module, c.Path);
+        foreach (var c in root.PreOrder().Where(c => !c.IsShared && !c.IsPart)) paths.Add(c.Module, c.Path);
         return paths;
     }
 

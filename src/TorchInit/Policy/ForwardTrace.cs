@@ -34,14 +34,15 @@ internal sealed class ForwardTrace
     public static ForwardTrace Record(ModuleContext root, Action forward)
     {
         ArgumentNullException.ThrowIfNull(forward);
-        var modules = root.PreOrder().Where(c => !c.IsShared).ToList();
+        // Parts of a native transformer module are not modules: the module itself is hooked, as a leaf.
+        var modules = root.PreOrder().Where(c => !c.IsShared && !c.IsPart).ToList();
         var training = modules.Select(c => (c.Module, c.Module.training)).ToList();
         var calls = new List<nn.Module>();
         var removers = new List<Action>();
         try
         {
             root.Module.eval();
-            foreach (var leaf in modules.Where(c => c.Children.Count == 0))
+            foreach (var leaf in modules.Where(c => c.Children.Count == 0 || NativeLayout.HasParts(c.Module)))
                 if (RegisterPreHook(leaf.Module, m => calls.Add(m)) is { } remove) removers.Add(remove);
             using (no_grad())
             using (NewDisposeScope())

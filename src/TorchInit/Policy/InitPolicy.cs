@@ -47,10 +47,15 @@ public enum EmbeddingInit
 /// by the cell's activation (LSTM/GRU gates are sigmoids: Glorot gain 1; RNN: tanh, Glorot gain 5/3, unless hinted
 /// ReLU), hidden-to-hidden weights per gate block by <see cref="HiddenToHiddenScheme"/> (orthogonal, Saxe et al.),
 /// biases 0 (with <see cref="LstmForgetGateBias"/> on the forget gate of <c>bias_ih</c>); normalization layers
-/// weight 1, bias 0 (0 weight for the last norm of blocks named by <see cref="ZeroLastNormIn(Func{ModuleContext, bool}, string)"/>).
+/// weight 1, bias 0 (0 weight for the last norm of blocks named by <see cref="ZeroLastNormIn(Func{ModuleContext, bool}, string)"/>);
+/// MultiheadAttention's stacked q, k, v projection per [d, d] block by the linear rule (Glorot, gain 1: they feed the scores' dot
+/// product), its biases 0; the Linear parts of transformer layers by role: <c>out_proj</c> and <c>linear2</c> feed the residual sum
+/// (Glorot, gain 1), <c>linear1</c> the layer's activation, which TorchSharp 0.107 does not expose (relu assumed, flagged
+/// <see cref="ActivationSource.Assumed"/>, unless hinted, e.g. <c>Hint&lt;TransformerEncoderLayer&gt;(Activation.Gelu)</c>).
+/// Presets: <see cref="Gpt2"/>, <see cref="Bert"/>, <see cref="Vit"/>; <see cref="ScaleResidual(string, int)"/> on any policy.
 /// </para>
 /// </remarks>
-public sealed record InitPolicy
+public sealed partial record InitPolicy
 {
     /// <summary>Every layer by the activation that follows it, with the default families (HeNormal, GlorotUniform, LeCunNormal).</summary>
     public static InitPolicy Auto { get; } = new();
@@ -112,7 +117,7 @@ public sealed record InitPolicy
     public InitPolicy For(Type moduleType, InitScheme scheme)
     {
         ArgumentNullException.ThrowIfNull(moduleType);
-        return For(c => moduleType.IsInstanceOfType(c.Module), scheme, $"For<{moduleType.Name}>");
+        return For(c => c.Is(moduleType), scheme, $"For<{moduleType.Name}>");
     }
 
     /// <summary>
@@ -137,7 +142,7 @@ public sealed record InitPolicy
 
     /// <summary>Layers of type <typeparamref name="TModule"/> are decided by the activation that follows them, as <see cref="Auto"/> does, under a fixed default.</summary>
     public InitPolicy AutoFor<TModule>() where TModule : nn.Module =>
-        Override(c => c.Module is TModule, null, $"AutoFor<{typeof(TModule).Name}>");
+        Override(c => c.Is(typeof(TModule)), null, $"AutoFor<{typeof(TModule).Name}>");
 
     /// <summary>Layers whose dotted path matches <paramref name="pathGlob"/> are decided by the activation that follows them (a fixed scheme everywhere, Auto where named).</summary>
     public InitPolicy AutoForPath(string pathGlob)
@@ -198,7 +203,7 @@ public sealed record InitPolicy
 
     /// <summary>Every layer of type <typeparamref name="TModule"/> is followed by <paramref name="activation"/>.</summary>
     public InitPolicy Hint<TModule>(Activation activation) where TModule : nn.Module =>
-        Hint(c => c.Module is TModule, activation, $"Hint<{typeof(TModule).Name}>");
+        Hint(c => c.Is(typeof(TModule)), activation, $"Hint<{typeof(TModule).Name}>");
 
     /// <summary>Layers for which <paramref name="predicate"/> holds are followed by <paramref name="activation"/>; a later hint wins.</summary>
     public InitPolicy Hint(Func<ModuleContext, bool> predicate, Activation activation, string description = "Hint(predicate)")

@@ -1,0 +1,103 @@
+using System.Reflection;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchInit.Tests.ReferenceFixtures;
+
+namespace TorchInit.Tests;
+
+/// <summary>
+/// LSUV (Mishkin &amp; Matas 2016) against its PyTorch twin (scripts/gen_fixtures.py, kind "lsuv"): the same deep plain nets, the same
+/// orthogonal start and batch; per-layer scales to 1e-5 relative, the same iteration counts; the post-condition on the batch; nothing left behind.
+/// </summary>
+[Collection(SerialTorchCollection.Name)]
+public class LsuvTests
+{
+    public static TheoryData<string> Cases => F.Ids("lsuv");
+
+    internal static nn.Module<Tensor, Tensor> Plain(string name)
+    {
+        var (depth, act) = name switch
+        {
+            "relu30" => (30, (Func<nn.Module<Tensor, Tensor>>)(() => nn.ReLU())),
+            "tanh10" => (10, () => nn.Tanh()),
+            "hardswish10" => (10, () => nn.Hardswish()),
+            _ => throw new ArgumentException(name),
+        };
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        for (int i = 0; i < depth; i++)
+        {
+            layers.Add(nn.Linear(64, 64));
+            layers.Add(act());
+        }
+        layers.Add(nn.Linear(64, 10));
+        return nn.Sequential(layers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Lsuv_scales_equal_the_pytorch_twin_to_1e5(string id)
+    {
+        var c = F.Case(id);
+        using var scope = NewDisposeScope();
+        var model = Plain(c.GetProperty("model").GetString()!);
+        using var g = new Generator((ulong)c.GetProperty("batch_seed").GetInt64());
+        var batch = randn([128, 64], generator: g);
+        var report = model.ApplyLsuv(batch, new LsuvOptions { Init = new InitOptions { Seed = c.GetProperty("seed").GetInt64() } });
+
+        var expected = c.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(expected.Select(e => e[0].GetString()), report.Layers.Select(l => l.Path));
+        foreach (var (e, l) in expected.Zip(report.Layers))
+        {
+            Assert.Equal(e[1].GetInt32(), l.Iterations);
+            double scale = e[4].GetDouble();
+            Assert.True(Math.Abs(l.Scale - scale) <= 1e-5 * scale, $"{id} '{l.Path}': scale {l.Scale:R}, PyTorch {scale:R}");
+            Assert.True(Math.Abs(l.VarianceBefore - e[2].GetDouble()) <= 1e-5 * e[2].GetDouble(), $"{id} '{l.Path}': Var before {l.VarianceBefore:R}, PyTorch {e[2].GetDouble():R}");
+            Assert.True(l.Converged, $"{id} '{l.Path}' did not converge");
+        }
+    }
+
+    [Fact]
+    public void After_lsuv_every_layer_output_has_unit_variance_on_the_batch_and_nothing_is_left_behind()
+    {
+        using var scope = NewDisposeScope();
+        var model = Plain("hardswish10");
+        model.train();
+        var batch = randn(128, 64);
+        var report = model.ApplyLsuv(batch, new LsuvOptions { Init = new InitOptions { Seed = 7 } });
+
+        Assert.True(model.training);
+        Assert.All(model.modules(), m => Assert.True(m.training));
+        Assert.All(model.parameters(), p => Assert.Null(p.grad));
+        Assert.All(model.modules().Prepend(model), m => Assert.Equal(0, HookCount(m)));
+
+        // An independent check: one forward pass, each Linear's output variance.
+        model.eval();
+        var linears = model.named_children().Where(c => c.module is TorchSharp.Modules.Linear).Select(c => c.name).ToList();
+        Assert.Equal(linears, report.Layers.Select(l => l.Path));
+        using (no_grad())
+        {
+            Tensor x = batch;
+            foreach (var (name, m) in model.named_children())
+            {
+                x = ((nn.Module<Tensor, Tensor>)m).call(x);
+                if (m is TorchSharp.Modules.Linear)
+                {
+                    double v = x.to_type(ScalarType.Float64).var().item<double>();
+                    Assert.True(Math.Abs(v - 1) < 0.1, $"layer {name}: Var {v:G4}");
+                }
+            }
+        }
+        Assert.Contains("Var before", report.ToString());
+        Assert.Equal("Orthogonal", report.Start["0.weight"].Scheme);
+    }
+
+    private static int HookCount(nn.Module m)
+    {
+        int n = 0;
+        for (var t = m.GetType(); t is not null; t = t.BaseType)
+            foreach (var f in t.GetFields(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly)
+                         .Where(f => f.Name.Contains("hooks", StringComparison.Ordinal)))
+                if (f.GetValue(m) is System.Collections.ICollection col) n += col.Count;
+        return n;
+    }
+}
