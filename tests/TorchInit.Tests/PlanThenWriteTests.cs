@@ -308,6 +308,7 @@ public class PlanThenWriteTests
         model.Add(("emb", nn.Embedding(5, 8)));
         model.Add(("lstm", nn.LSTM(8, 4)));
         model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 1, MeasureRealized = true }); // warm-up
+        GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect(); // finalize what earlier tests left to the GC
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 1, MeasureRealized = true });
         model.PlanInit(InitPolicy.Auto);
