@@ -41,28 +41,11 @@ public class ConformanceTests
         var expected = c.GetProperty("result");
         var a = c.GetProperty("args");
         double Arg(string name) => a.GetProperty(name).GetDouble();
-        FanMode Mode() => a.GetProperty("mode").GetString() == "fan_in" ? FanMode.FanIn : FanMode.FanOut;
-        Nonlinearity Nl() => a.GetProperty("nonlinearity").GetString() switch
-        {
-            "leaky_relu" => Nonlinearity.LeakyRelu, "relu" => Nonlinearity.Relu, "tanh" => Nonlinearity.Tanh,
-            "selu" => Nonlinearity.Selu, "sigmoid" => Nonlinearity.Sigmoid, "linear" => Nonlinearity.Linear,
-            var s => throw new ArgumentException(s),
-        };
         using var scope = NewDisposeScope();
         using var g = new Generator((ulong)c.GetProperty("seed").GetInt64());
         var t = empty(F.Shape(expected), F.DType(expected));
         string op = c.GetProperty("op").GetString()!;
-        _ = op switch
-        {
-            "xavier_uniform_" => Init.XavierUniform(t, Arg("gain"), g),
-            "xavier_normal_" => Init.XavierNormal(t, Arg("gain"), g),
-            "kaiming_uniform_" => Init.KaimingUniform(t, Arg("a"), Mode(), Nl(), g),
-            "kaiming_normal_" => Init.KaimingNormal(t, Arg("a"), Mode(), Nl(), g),
-            "trunc_normal_" => Init.TruncNormal(t, Arg("mean"), Arg("std"), Arg("a"), Arg("b"), g),
-            "normal_" => Init.Normal(t, Arg("mean"), Arg("std"), g),
-            "uniform_" => Init.Uniform(t, Arg("a"), Arg("b"), g),
-            _ => throw new ArgumentException($"unknown op {op}"),
-        };
+        if (!F.ApplyTorchInit(op, t, a, g)) throw new ArgumentException($"unknown op {op}");
         if (op == "trunc_normal_")
             F.AssertMatchesTruncNormal(expected, t, id, Arg("mean"), Arg("std"));
         else

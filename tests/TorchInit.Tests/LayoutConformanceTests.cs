@@ -77,12 +77,6 @@ public class LayoutConformanceTests(ITestOutputHelper output)
         var expected = c.GetProperty("result");
         var a = c.GetProperty("args");
         double Arg(string name) => a.GetProperty(name).GetDouble();
-        FanMode Mode() => a.GetProperty("mode").GetString() == "fan_in" ? FanMode.FanIn : FanMode.FanOut;
-        Nonlinearity Nl() => a.GetProperty("nonlinearity").GetString() switch
-        {
-            "leaky_relu" => Nonlinearity.LeakyRelu, "relu" => Nonlinearity.Relu,
-            var s => throw new ArgumentException(s),
-        };
         using var scope = NewDisposeScope();
         long seed = c.GetProperty("seed").GetInt64();
         using var g = new Generator((ulong)seed);
@@ -93,14 +87,8 @@ public class LayoutConformanceTests(ITestOutputHelper output)
         bool truncated = false;
         switch (op)
         {
-            case "xavier_uniform_": Init.XavierUniform(t, Arg("gain"), g); break;
-            case "xavier_normal_": Init.XavierNormal(t, Arg("gain"), g); break;
-            case "kaiming_uniform_": Init.KaimingUniform(t, Arg("a"), Mode(), Nl(), g); break;
-            case "kaiming_normal_": Init.KaimingNormal(t, Arg("a"), Mode(), Nl(), g); break;
-            case "normal_": Init.Normal(t, Arg("mean"), Arg("std"), g); break;
-            case "uniform_": Init.Uniform(t, Arg("a"), Arg("b"), g); break;
             case "trunc_normal_":
-                Init.TruncNormal(t, Arg("mean"), Arg("std"), Arg("a"), Arg("b"), g);
+                F.ApplyTorchInit(op, t, a, g);
                 (truncated, truncMean, truncStd) = (true, Arg("mean"), Arg("std"));
                 break;
             case "scheme":
@@ -109,7 +97,9 @@ public class LayoutConformanceTests(ITestOutputHelper output)
                 if (scheme is VarianceScalingScheme { Distribution: Distribution.TruncatedNormal })
                     (truncated, truncMean, truncStd) = (true, 0.0, row.Bound / 2); // bound = 2σ'
                 break;
-            default: throw new ArgumentException($"unknown op {op}");
+            default:
+                if (!F.ApplyTorchInit(op, t, a, g)) throw new ArgumentException($"unknown op {op}");
+                break;
         }
         if (!truncated)
         {

@@ -8,6 +8,34 @@ namespace TorchInit.Tests;
 /// <summary>The fixtures written by scripts/gen_fixtures.py with real PyTorch, and helpers to rebuild their layers in TorchSharp.</summary>
 internal static class ReferenceFixtures
 {
+    /// <summary>
+    /// Runs the <c>torch.nn.init</c> function a fixture names (<paramref name="op"/>: "xavier_uniform_", "kaiming_normal_",
+    /// "trunc_normal_"…) on <paramref name="t"/> with the fixture's arguments through the matching <see cref="Init"/> function.
+    /// Returns false for an op that is not a torch.nn.init function.
+    /// </summary>
+    public static bool ApplyTorchInit(string op, Tensor t, JsonElement args, Generator g)
+    {
+        double Arg(string name) => args.GetProperty(name).GetDouble();
+        FanMode Mode() => args.GetProperty("mode").GetString() == "fan_in" ? FanMode.FanIn : FanMode.FanOut;
+        Nonlinearity Nl() => args.GetProperty("nonlinearity").GetString() switch
+        {
+            "leaky_relu" => Nonlinearity.LeakyRelu, "relu" => Nonlinearity.Relu, "tanh" => Nonlinearity.Tanh,
+            "selu" => Nonlinearity.Selu, "sigmoid" => Nonlinearity.Sigmoid, "linear" => Nonlinearity.Linear,
+            var s => throw new ArgumentException(s),
+        };
+        switch (op)
+        {
+            case "xavier_uniform_": Init.XavierUniform(t, Arg("gain"), g); return true;
+            case "xavier_normal_": Init.XavierNormal(t, Arg("gain"), g); return true;
+            case "kaiming_uniform_": Init.KaimingUniform(t, Arg("a"), Mode(), Nl(), g); return true;
+            case "kaiming_normal_": Init.KaimingNormal(t, Arg("a"), Mode(), Nl(), g); return true;
+            case "trunc_normal_": Init.TruncNormal(t, Arg("mean"), Arg("std"), Arg("a"), Arg("b"), g); return true;
+            case "normal_": Init.Normal(t, Arg("mean"), Arg("std"), g); return true;
+            case "uniform_": Init.Uniform(t, Arg("a"), Arg("b"), g); return true;
+            default: return false;
+        }
+    }
+
     private static readonly Lazy<JsonDocument> Doc = new(() =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "torch_reference.json"))));
 
