@@ -237,6 +237,19 @@ public class PlanThenWriteTests
     }
 
     [Fact]
+    public void The_report_as_csv_has_the_data_view_columns_and_one_line_per_row()
+    {
+        using var scope = NewDisposeScope();
+        var model = nn.Sequential(("fc", nn.Linear(3, 2)), ("act", nn.ReLU()));
+        var report = model.ApplyInit(InitScheme.HeNormal, new InitOptions { Seed = 1, MeasureRealized = true });
+        var lines = report.ToCsv().TrimEnd('\n').Split('\n');
+        Assert.Equal(string.Join(",", report.Schema.Select(c => c.Name)), lines[0]);
+        Assert.Equal(report.Rows.Count + 1, lines.Length);
+        Assert.StartsWith("fc,Linear,weight,\"[2, 3]\",3,2,torch,HeNormal,normal,", lines[1]);
+        Assert.Equal(report["fc.weight"].RealizedStd, double.Parse(lines[1].Split(',')[14], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void A_one_element_parameter_has_a_realized_mean_and_no_std()
     {
         using var scope = NewDisposeScope();
