@@ -109,6 +109,25 @@ public class TransformerTests
     }
 
     [Fact]
+    public void Presets_name_constants_as_Auto_does_and_cite_their_rule()
+    {
+        using var scope = NewDisposeScope();
+        var model = new TransformerZoo.TinyGpt();
+        var auto = model.PlanInit(InitPolicy.Auto);
+        foreach (var (preset, cite) in new[] { (InitPolicy.Gpt2(2), "GPT-2"), (InitPolicy.Bert(), "BERT"), (InitPolicy.Vit(), "ViT") })
+        {
+            var report = model.PlanInit(preset);
+            foreach (var r in report.Rows.Where(r => r.Distribution == "constant"))
+            {
+                Assert.True(r.Scheme is "ones" or "zeros", $"{cite} {r.Path}.{r.Parameter}: constant named {r.Scheme}");
+                Assert.Equal(auto[$"{r.Path}.{r.Parameter}"].Scheme, r.Scheme);   // one name for one fill, whichever policy wrote it
+                Assert.Contains(cite, r.Reason);
+            }
+            Assert.Contains(report.Rows, r => r.Scheme == "ones");
+        }
+    }
+
+    [Fact]
     public void Gpt2_scales_the_residual_projections_and_ties_the_head()
     {
         using var scope = NewDisposeScope();

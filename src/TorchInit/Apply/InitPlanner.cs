@@ -85,9 +85,20 @@ internal sealed class InitPlanner : ModuleVisitor
             decidedGain = GainOf(scheme);
         }
         else
+        {
             decidedGain = Auto(c, kind, own);
+            if (rule is not null) Cite(first, rule.Description);
+        }
         if (_policy.ResidualFor(c) is { } residual) Narrow(c, first, residual);
         Decide(c, first, decidedGain);
+    }
+
+    /// <summary>Prefixes the reasons of the entries from <paramref name="first"/> on with the rule that sent the module to Auto.</summary>
+    private void Cite(int first, string rule)
+    {
+        for (int i = first; i < _plan.Parameters.Count; i++)
+            if (_plan.Parameters[i].Reason.Length > 0)
+                _plan.Parameters[i] = _plan.Parameters[i] with { Reason = $"{rule}: {_plan.Parameters[i].Reason}" };
     }
 
     /// <summary>Whether the module's parameters are planned: <see cref="InitOptions.LayerTypes"/> when given, else the kinds the policy has rules for.</summary>

@@ -107,7 +107,7 @@ public sealed partial record InitPolicy
         Of(projection)
             .For(c => LayerTaxonomy.Classify(c) is LayerKind.Linear or LayerKind.Convolution or LayerKind.ConvTranspose or LayerKind.Bilinear or LayerKind.Attention, projection, projectionWhy)
             .For(c => LayerTaxonomy.Classify(c) is LayerKind.Embedding, embedding, embeddingWhy)
-            .For(c => LayerTaxonomy.Classify(c) is LayerKind.Normalization, InitScheme.Ones, normWhy);
+            .AutoFor(c => LayerTaxonomy.Classify(c) is LayerKind.Normalization, normWhy);   // Auto's normalization rule: weight "ones", bias "zeros", as everywhere
 
     private static double Positive(double v) => double.IsFinite(v) && v > 0 ? v : throw new ArgumentException($"must be positive and finite, got {v}.");
 
