@@ -60,4 +60,29 @@ public static class Gain
                 throw new ArgumentOutOfRangeException(nameof(nonlinearity), nonlinearity, "unknown nonlinearity");
         }
     }
+
+    /// <summary>
+    /// PyTorch's <c>calculate_gain(nonlinearity, param)</c> by PyTorch's name: "linear", "conv1d", "conv2d", "conv3d",
+    /// "conv_transpose1d", "conv_transpose2d", "conv_transpose3d" and "sigmoid" 1; "tanh" 5/3; "relu" √2;
+    /// "leaky_relu" √(2 / (1 + param²)) (param the negative slope, default 0.01); "selu" 3/4.
+    /// </summary>
+    /// <param name="nonlinearity">PyTorch's name of the function (exact, lower case, as PyTorch takes it).</param>
+    /// <param name="param">leaky_relu's negative slope; ignored for the others, as in PyTorch.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="nonlinearity"/> is null.</exception>
+    /// <exception cref="ArgumentException">PyTorch does not know the name, or the slope is not finite.</exception>
+    public static double CalculateGain(string nonlinearity, double? param = null)
+    {
+        ArgumentNullException.ThrowIfNull(nonlinearity);
+        return nonlinearity switch
+        {
+            "linear" or "conv1d" or "conv2d" or "conv3d" or "conv_transpose1d" or "conv_transpose2d" or "conv_transpose3d" => Calculate(Nonlinearity.Linear),
+            "sigmoid" => Calculate(Nonlinearity.Sigmoid),
+            "tanh" => Calculate(Nonlinearity.Tanh),
+            "relu" => Calculate(Nonlinearity.Relu),
+            "leaky_relu" => Calculate(Nonlinearity.LeakyRelu, param),
+            "selu" => Calculate(Nonlinearity.Selu),
+            _ => throw new ArgumentException($"Unsupported nonlinearity {nonlinearity}: PyTorch's calculate_gain knows linear, conv1d, conv2d, conv3d, " +
+                                             "conv_transpose1d, conv_transpose2d, conv_transpose3d, sigmoid, tanh, relu, leaky_relu and selu.", nameof(nonlinearity)),
+        };
+    }
 }

@@ -50,4 +50,12 @@ public static partial class Init
     /// <summary>Every element set to <paramref name="value"/>. PyTorch: <c>constant_</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="value"/> is not finite, or the tensor is complex.</exception>
     public static Tensor Constant(Tensor tensor, double value) => Apply(tensor, InitScheme.Constant(value), null);
+
+    /// <summary>Every element set to 0. PyTorch: <c>zeros_</c>.</summary>
+    /// <exception cref="ArgumentException">The tensor is complex.</exception>
+    public static Tensor Zeros(Tensor tensor) => Apply(tensor, InitScheme.Zeros, null);
+
+    /// <summary>Every element set to 1. PyTorch: <c>ones_</c>.</summary>
+    /// <exception cref="ArgumentException">The tensor is complex.</exception>
+    public static Tensor Ones(Tensor tensor) => Apply(tensor, InitScheme.Ones, null);
 }
