@@ -12,3 +12,4 @@ rm -rf "$out"
 dotnet publish tests/TorchInit.Tests.Net8 -c Release -r linux-x64 --self-contained -f net8.0 -o "$out" -nologo -v q
 "$out/TorchInit.Tests" -noColor -noLogo
 DOTNET_EnableFMA=0 DOTNET_EnableAVX2=0 DOTNET_EnableAVX512F=0 "$out/TorchInit.Tests" -noColor -noLogo -class TorchInit.Tests.CrossTargetTests
+rm -rf "$out"   # 0.5 GB of self-contained runtime and libtorch, needed only for these two runs
