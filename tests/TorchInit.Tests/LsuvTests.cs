@@ -91,6 +91,21 @@ public class LsuvTests
         Assert.Equal("Orthogonal", report.Start["0.weight"].Scheme);
     }
 
+    [Fact]
+    public void A_batch_the_model_cannot_take_throws_before_anything_is_written()
+    {
+        using var scope = NewDisposeScope();
+        var model = Plain("tanh10");
+        model.train();
+        var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.bytes.ToArray());
+        Assert.ThrowsAny<Exception>(() => model.ApplyLsuv(randn(16, 63), new LsuvOptions { Init = new InitOptions { Seed = 7 } }));   // 63 ≠ 64 inputs
+        Assert.All(model.named_parameters(), p => Assert.True(before[p.name].SequenceEqual(p.parameter.bytes.ToArray()), $"{p.name} was written"));
+        Assert.All(model.modules().Prepend(model), m => Assert.Equal(0, HookCount(m)));
+        Assert.All(model.modules().Prepend(model), m => Assert.True(m.training));
+        var report = model.ApplyLsuv(randn(16, 64), new LsuvOptions { Init = new InitOptions { Seed = 7 } });   // and the model still works
+        Assert.All(report.Layers, l => Assert.True(l.Converged, l.Path));
+    }
+
     private static int HookCount(nn.Module m)
     {
         int n = 0;

@@ -87,6 +87,7 @@ public static class Lsuv
     /// order of a forward pass: v = Var(layer output) (float64, unbiased, over all elements); while |v − target| ≥ tolerance and fewer than
     /// MaxIterations rescalings: W ← W · √(target / v), forward again. Forward hooks on the real model measure each output; they are
     /// removed, the forward passes run under no_grad in eval mode, the training flags and buffers are restored, and no tensor is kept.
+    /// The batch runs through the model once before anything is written, so a batch the model cannot take throws with the weights unchanged.
     /// </summary>
     /// <param name="model">The model; its weights are changed in place.</param>
     /// <param name="batch">A batch the model accepts (the paper uses one mini-batch of training data).</param>
@@ -102,7 +103,6 @@ public static class Lsuv
         if (!(options.TargetVariance > 0) || !double.IsFinite(options.TargetVariance)) throw new ArgumentException($"TargetVariance must be positive, got {options.TargetVariance}.", nameof(options));
         if (options.MaxIterations < 0) throw new ArgumentException($"MaxIterations must be at least 0, got {options.MaxIterations}.", nameof(options));
 
-        var start = model.ApplyInit(options.Start, options.Init);
         var include = options.Include ?? ((_, m) => LayerTaxonomy.IsWeightLayer(LayerTaxonomy.Classify(m)) && LayerTaxonomy.Classify(m) != LayerKind.Bilinear);
         var candidates = ModuleTree.PreOrder(model)
             .Where(e => e.Module is nn.Module<Tensor, Tensor> && include(e.Path, e.Module)
@@ -116,6 +116,7 @@ public static class Lsuv
         var layers = new List<LsuvLayer>();
         using var scope = NewDisposeScope();
         var bufferCopies = buffers.Select(b => b.detach().clone()).ToList();
+        InitReport start;
         try
         {
             model.eval();
@@ -140,9 +141,12 @@ public static class Lsuv
                 using var inner = NewDisposeScope();
                 model.call(batch);
             }
+            // A first pass before anything is written: a batch the model cannot take throws here, leaving the weights as they were.
             Forward();
             if (order.Count == 0)
                 throw new ArgumentException("No Linear or Conv layer ran in the forward pass: nothing to rescale.", nameof(model));
+            start = model.ApplyInit(options.Start, options.Init);
+            Forward();
             foreach (int i in order)
             {
                 var (path, module) = candidates[i];
