@@ -85,6 +85,34 @@ public class SchemeTextTests
     }
 
     [Theory]
+    [InlineData("kaiming_normal(mode=fan_out, nonlinearity=relu)", FanMode.FanOut, Nonlinearity.Relu, 0.0, true)]   // torchvision's ResNet init
+    [InlineData("kaiming_uniform(a=2.23606797749979)", FanMode.FanIn, Nonlinearity.LeakyRelu, 2.23606797749979, false)]
+    [InlineData("kaiming_normal(a=0.2, mode=fan_in, nonlinearity=leaky_relu)", FanMode.FanIn, Nonlinearity.LeakyRelu, 0.2, true)]
+    [InlineData("kaiming-uniform(nonlinearity=tanh, mode=fan_out)", FanMode.FanOut, Nonlinearity.Tanh, 0.0, false)]
+    public void PyTorch_kaiming_arguments_mean_PyTorchs(string text, FanMode mode, Nonlinearity nonlinearity, double a, bool normal)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var scheme = InitScheme.Parse(text);
+        Assert.Equal(scheme, InitScheme.Parse(scheme.ToString()));
+        var expected = TorchSharp.torch.empty(16, 6, 3, 3);
+        var actual = TorchSharp.torch.empty(16, 6, 3, 3);
+        using (var g = new TorchSharp.torch.Generator(5))
+            if (normal) Init.KaimingNormal(expected, a, mode, nonlinearity, g); else Init.KaimingUniform(expected, a, mode, nonlinearity, g);
+        actual.ApplyInit(scheme, new InitOptions { Seed = 5 });
+        Assert.Equal(expected.bytes.ToArray(), actual.bytes.ToArray());
+        Assert.Throws<ArgumentException>(() => InitScheme.Parse("kaiming_normal(mode=fan_avg)"));
+        Assert.Throws<ArgumentException>(() => InitScheme.Parse("kaiming_normal(b=1)"));
+    }
+
+    [Fact]
+    public void VarianceScaling_rejects_undefined_modes_and_distributions()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => InitScheme.VarianceScaling(1, (FanMode)9, Distribution.Normal));
+        Assert.Throws<ArgumentOutOfRangeException>(() => InitScheme.VarianceScaling(1, FanMode.FanIn, (Distribution)9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => InitScheme.VarianceScaling(1, FanMode.FanIn, Distribution.Normal, (Nonlinearity)9));
+    }
+
+    [Theory]
     [InlineData("HeNormal(slope=nan)")]
     [InlineData("HeNormal(gain=2)")]
     [InlineData("Normal(1, 2, 3)")]

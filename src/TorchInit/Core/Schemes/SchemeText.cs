@@ -71,10 +71,28 @@ internal static class SchemeText
             throw new ArgumentException($"'{text}': Auto is a policy, not a scheme: use InitPolicy.Auto (model.ApplyInit(InitPolicy.Auto)).", nameof(text));
         if (head.Contains('_') || head.Contains('-') || head.All(c => !char.IsUpper(c)))
             if (Aliases.TryGetValue(head.ToLowerInvariant().Replace('-', '_'), out var alias))
+            {
+                if (alias.Library == "PyTorch" && alias.Head is "HeNormal" or "HeUniform" && (args.Has("a") || args.Has("mode") || args.Has("nonlinearity")))
+                    return Kaiming(alias.Head == "HeNormal" ? Distribution.Normal : Distribution.Uniform, args, head);
                 head = alias.Head;
+            }
         foreach (var read in Readers.Value)
             if (read(head, args) is { } scheme) return scheme;
         throw Unknown(text, "no scheme has that name");
+    }
+
+    /// <summary>
+    /// PyTorch's <c>kaiming_normal_(a=0, mode='fan_in', nonlinearity='leaky_relu')</c> / <c>kaiming_uniform_</c> with its arguments:
+    /// σ = gain(nonlinearity, a) / √fan, exactly what <see cref="Init.KaimingNormal"/> and <see cref="Init.KaimingUniform"/> draw.
+    /// </summary>
+    private static InitScheme Kaiming(Distribution distribution, SchemeArguments args, string head)
+    {
+        double a = args.Double("a", 0.0);
+        var mode = args.Enum("mode", FanMode.FanIn);
+        if (mode == FanMode.FanAvg) throw new ArgumentException($"{head}: mode=fan_avg is Xavier's; kaiming takes fan_in or fan_out.", "name");
+        var nonlinearity = args.Enum("nonlinearity", Nonlinearity.LeakyRelu);
+        args.EnsureAllRead(head);
+        return InitScheme.VarianceScaling(1.0, mode, distribution, nonlinearity, nonlinearity == Nonlinearity.LeakyRelu ? a : null);
     }
 
     private static ArgumentException Unknown(string text, string why) => new(

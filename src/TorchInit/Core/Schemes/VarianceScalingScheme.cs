@@ -156,10 +156,13 @@ public abstract partial record InitScheme
 {
     /// <summary>A custom variance-scaling scheme: σ = gain(<paramref name="nonlinearity"/>) × √(<paramref name="scale"/> / fan).</summary>
     /// <exception cref="ArgumentException"><paramref name="scale"/> is not positive and finite, or the slope is not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/>, <paramref name="distribution"/> or <paramref name="nonlinearity"/> is not a defined value.</exception>
     public static InitScheme VarianceScaling(double scale, FanMode mode, Distribution distribution,
         Nonlinearity nonlinearity = Nonlinearity.Linear, double? negativeSlope = null, string? name = null)
     {
         Check.FinitePositive(scale, nameof(scale));
+        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a FanMode");
+        if (!Enum.IsDefined(distribution)) throw new ArgumentOutOfRangeException(nameof(distribution), distribution, "not a Distribution");
         _ = TorchInit.Gain.Calculate(nonlinearity, negativeSlope);
         return new VarianceScalingScheme(scale, mode, distribution, nonlinearity, negativeSlope) { DisplayName = name };
     }
