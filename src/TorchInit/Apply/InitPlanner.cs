@@ -98,7 +98,7 @@ internal sealed class InitPlanner : ModuleVisitor
     {
         for (int i = first; i < _plan.Parameters.Count; i++)
             if (_plan.Parameters[i].Reason.Length > 0)
-                _plan.Parameters[i] = _plan.Parameters[i] with { Reason = $"{rule}: {_plan.Parameters[i].Reason}" };
+                _plan.Parameters[i] = _plan.Parameters[i] with { Reason = $"override {rule}: {_plan.Parameters[i].Reason}" };
     }
 
     /// <summary>Whether the module's parameters are planned: <see cref="InitOptions.LayerTypes"/> when given, else the kinds the policy has rules for.</summary>
