@@ -15,8 +15,19 @@ internal static class ExactSampling
     /// <summary>Standard deviation of N(0, 1) truncated to [−2, 2]; dividing σ by it keeps the target variance.</summary>
     public const double TruncatedNormalStdOfUnit = 0.87962566103423978;
 
-    public static void Normal(Tensor t, double mean, double std, Generator? g) =>
-        Draw(t, g, x => x.normal_(mean, std, g));
+    /// <summary>
+    /// libtorch's <c>normal_</c>; a contiguous float32/float64 draw of at least 16 elements from a CPU generator runs on
+    /// <paramref name="parallelism"/> threads with the same bits (uniforms u, then per block of 16 √(−2 ln(1 − uⱼ))·(cos, sin)(2π·uⱼ₊₈)·σ + μ)
+    /// and leaves the generator where libtorch would (<see cref="Exact.ParallelNormal"/>).
+    /// </summary>
+    public static void Normal(Tensor t, double mean, double std, Generator? g, int parallelism = 0) =>
+        Draw(t, g, x => NormalInPlace(x, mean, std, g, parallelism));
+
+    private static void NormalInPlace(Tensor x, double mean, double std, Generator? g, int parallelism)
+    {
+        if (ParallelExact && Exact.ParallelNormal.TryNormal(x, mean, std, g, parallelism > 0 ? parallelism : Environment.ProcessorCount)) return;
+        x.normal_(mean, std, g);
+    }
 
     /// <summary>
     /// libtorch's <c>uniform_</c>; a contiguous float32/float64 draw from a CPU generator runs on
