@@ -78,7 +78,7 @@ internal sealed class Sampler : IDisposable
     /// <summary>N(mean, std²). Returns the realized moments when fast mode measured them during the fill.</summary>
     public Moments? Normal(Tensor t, double mean, double std)
     {
-        if (Engine == DrawEngine.Exact) { ExactSampling.Normal(t, mean, std, GeneratorFor(t)); return null; }
+        if (Engine == DrawEngine.Exact) { ExactSampling.Normal(t, mean, std, GeneratorFor(t), _parallelism); return null; }
         return FastDraw(t, FastDistribution.Normal, mean, std, 0);
     }
 
