@@ -18,14 +18,9 @@ public class ExactParallelNormalTests
     public static readonly long[] Sizes =
         [16, 17, 31, 32, 33, 47, 48, 100, 623, 624, 625, 1000, 1249, 4096, 10_001, 65_537, 100_000];
 
-    private static byte[] Bytes(Tensor t) => t.contiguous().bytes.ToArray();
+    private static byte[] Bytes(Tensor t) => ExactParallelTests.Bytes(t);
 
-    private static void AssertSameState(Generator a, Generator b)
-    {
-        using var sa = a.get_state();
-        using var sb = b.get_state();
-        Assert.Equal(Bytes(sa), Bytes(sb));
-    }
+    private static void AssertSameState(Generator a, Generator b) => ExactParallelTests.AssertSameState(a, b);
 
     private static bool Calibrated(ScalarType dtype) =>
         dtype == ScalarType.Float32 ? ParallelNormal.CalibratedFloat is not null : ParallelNormal.CalibratedDouble is not null;

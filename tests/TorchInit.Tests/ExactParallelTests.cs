@@ -15,9 +15,9 @@ public class ExactParallelTests
     public static readonly long[] Sizes =
         [1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 311, 312, 313, 623, 624, 625, 1247, 1248, 1249, 4096, 10_000, 65_537, 100_000];
 
-    private static byte[] Bytes(Tensor t) => t.contiguous().bytes.ToArray();
+    internal static byte[] Bytes(Tensor t) => t.contiguous().bytes.ToArray();
 
-    private static void AssertSameState(Generator a, Generator b)
+    internal static void AssertSameState(Generator a, Generator b)
     {
         using var sa = a.get_state();
         using var sb = b.get_state();

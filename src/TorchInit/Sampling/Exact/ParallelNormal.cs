@@ -104,24 +104,20 @@ internal static unsafe class ParallelNormal
         float m = (float)mean, s = (float)std;
         if (!float.IsFinite(m) || !float.IsFinite(s)) return false;
         if (!Avx2.IsSupported || !Fma.IsSupported) return false;
-        if (WordStream.Open(g) is not { } stream) return false;
-        long n = t.numel();
-        var sink = new FloatSink((float*)FastFill.DataPointer(t), n, m, s, mode);
-        stream.Generate(Words(n, 1), parallelism, sink);
-        sink.Finish();
-        GC.KeepAlive(t);
-        stream.Commit(g!);
-        FastFill.BumpVersion(t);
-        return true;
+        return Run(t, g, 1, parallelism, (data, n) => new FloatSink((float*)data, n, m, s, mode));
     }
 
-    internal static bool RunDouble(Tensor t, double mean, double std, Generator? g, int parallelism, DoubleMode mode)
+    internal static bool RunDouble(Tensor t, double mean, double std, Generator? g, int parallelism, DoubleMode mode) =>
+        t.dtype == ScalarType.Float64 && Eligible(t, mean, std, g)
+        && Run(t, g, 2, parallelism, (data, n) => new DoubleSink((double*)data, n, mean, std, mode));
+
+    /// <summary>Generates the words of n elements into the sink over the tensor's data, transforms the remaining blocks, and leaves <paramref name="g"/> where libtorch would.</summary>
+    private static bool Run(Tensor t, Generator? g, int wordsPerElement, int parallelism, Func<IntPtr, long, BlockSink> sinkOver)
     {
-        if (t.dtype != ScalarType.Float64 || !Eligible(t, mean, std, g)) return false;
         if (WordStream.Open(g) is not { } stream) return false;
         long n = t.numel();
-        var sink = new DoubleSink((double*)FastFill.DataPointer(t), n, mean, std, mode);
-        stream.Generate(Words(n, 2), parallelism, sink);
+        var sink = sinkOver(FastFill.DataPointer(t), n);
+        stream.Generate(Words(n, wordsPerElement), parallelism, sink);
         sink.Finish();
         GC.KeepAlive(t);
         stream.Commit(g!);
