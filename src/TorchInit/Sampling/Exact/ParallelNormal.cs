@@ -114,13 +114,15 @@ internal static unsafe class ParallelNormal
     /// <summary>Generates the words of n elements into the sink over the tensor's data, transforms the remaining blocks, and leaves <paramref name="g"/> where libtorch would.</summary>
     private static bool Run(Tensor t, Generator? g, int wordsPerElement, int parallelism, Func<IntPtr, long, BlockSink> sinkOver)
     {
-        if (WordStream.Open(g) is not { } stream) return false;
         long n = t.numel();
-        var sink = sinkOver(FastFill.DataPointer(t), n);
-        stream.Generate(Words(n, wordsPerElement), parallelism, sink);
-        sink.Finish();
+        if (!WordStream.Draw(g, stream =>
+            {
+                var sink = sinkOver(FastFill.DataPointer(t), n);
+                stream.Generate(Words(n, wordsPerElement), parallelism, sink);
+                sink.Finish();
+            }))
+            return false;
         GC.KeepAlive(t);
-        stream.Commit(g!);
         FastFill.BumpVersion(t);
         return true;
     }

@@ -59,11 +59,9 @@ internal static unsafe class ParallelUniform
         if (wide && !double.IsFinite(to - from)) return false;
         long n = t.numel();
         if (n == 0) return false;
-        if (WordStream.Open(g) is not { } stream) return false;
-
-        stream.Generate(wide ? 2 * n : n, parallelism, new UniformSink(FastFill.DataPointer(t), wide, fused, from, to));
+        if (!WordStream.Draw(g, stream => stream.Generate(wide ? 2 * n : n, parallelism, new UniformSink(FastFill.DataPointer(t), wide, fused, from, to))))
+            return false;
         GC.KeepAlive(t);
-        stream.Commit(g);
         FastFill.BumpVersion(t);
         return true;
     }

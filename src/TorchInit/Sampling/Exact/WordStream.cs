@@ -54,7 +54,7 @@ internal sealed unsafe class WordStream
     }
 
     /// <summary>The stream of a CPU generator whose state has the expected layout; null otherwise (the caller leaves the draw to libtorch).</summary>
-    public static WordStream? Open(Generator? g)
+    private static WordStream? Open(Generator? g)
     {
         if (g is null || g.device.type != DeviceType.CPU) return null;
         using var state = g.get_state();
@@ -107,8 +107,26 @@ internal sealed unsafe class WordStream
         BitConverter.TryWriteBytes(_bytes.AsSpan(NextAt, 8), (ulong)nextAfter);
     }
 
+    /// <summary>
+    /// Opens <paramref name="g"/>'s stream, runs <paramref name="draw"/> on it and commits it, holding a lock on <paramref name="g"/>
+    /// from reading its state to setting it: two TorchInit draws on one generator from two threads then take consecutive words,
+    /// as two libtorch calls (each under the generator's mutex) do, instead of both reading the same state. False (nothing
+    /// drawn) when the stream cannot be opened.
+    /// </summary>
+    public static bool Draw(Generator? g, Action<WordStream> draw)
+    {
+        if (g is null) return false;
+        lock (g)
+        {
+            if (Open(g) is not { } stream) return false;
+            draw(stream);
+            stream.Commit(g);
+            return true;
+        }
+    }
+
     /// <summary>Sets <paramref name="g"/>'s state to where libtorch leaves it after the generated words.</summary>
-    public void Commit(Generator g)
+    private void Commit(Generator g)
     {
         if (!_generated) throw new InvalidOperationException("Nothing was generated.");
         using var state = g.get_state();
