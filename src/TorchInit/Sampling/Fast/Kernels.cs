@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 
 namespace TorchInit.Fast;
@@ -36,18 +39,22 @@ internal readonly record struct FastDraw(FastDistribution Distribution, double A
 /// <remarks>
 /// <para>Uniform (float32): m = (int32(w) ≫ 7) | 1 is one of the 2²⁴ odd integers in (−2²⁴, 2²⁴), u = m·2⁻²⁴ in (−1, 1)
 /// is exactly symmetric, x = mid + half·u (one FMA). float64: u = 2d − 1 + 2⁻⁵² with d the top 52 bits in [0, 1).</para>
-/// <para>Normal (Box–Muller): u₁ in (0, 1] from 24 (52) bits, R = √(−2 ln u₁); the angle 2π·w/2³² (2π·v/2⁶⁴)
-/// is split into a quadrant q (top two bits, rounded) and a rest t in [−π/4, π/4); (cos, sin) of the angle are
-/// (cos t, sin t) rotated by q quarter turns; x = mean + std·R·cos, mean + std·R·sin.</para>
-/// <para>Truncated normal (inverse CDF): p = u·erf(k/√2) with u as for the uniform, x = mean + std·√2·erfinv(p),
-/// clamped to mean ± k·std against rounding. No second buffer: each value is computed and stored once.</para>
+/// <para>Normal (Box–Muller): u₁ in (0, 1] from 24 (52) bits, R = √(−2 ln u₁). float32: the angle θ = 2π·int32(w)/2³²
+/// is 4φ with φ in [−π/4, π/4]; (cos θ, sin θ) come from (cos φ, sin φ) by two angle doublings. float64: the angle
+/// 2π·v/2⁶⁴ is split into a quadrant q (top two bits, rounded) and a rest t in [−π/4, π/4); (cos, sin) of the angle
+/// are (cos t, sin t) rotated by q quarter turns. x = mean + std·R·cos, mean + std·R·sin.</para>
+/// <para>Truncated normal, float32 (rejection): element e's first attempt is the normal's own z for e (same words, same
+/// Box–Muller), kept when |z| ≤ k; a rejected element is redrawn from Philox counter (e, stream, 1) (see
+/// <c>RetryF32</c>): two more normals, then the inverse CDF √2·erfinv(u·erf(k/√2)); x = mean + std·z, clamped to
+/// mean ± k·std against rounding. float64 (inverse CDF): p = u·erf(k/√2) with u as for the uniform,
+/// x = mean + std·√2·erfinv(p), clamped likewise. No second buffer: each value is computed and stored once.</para>
 /// </remarks>
 internal static unsafe class Kernels
 {
     public const int GroupF32 = 64, GroupF64 = 32;
 
     private const float TwoPow24Inv = 1f / 16777216f;
-    private const float AngleScaleF = (float)(2 * Math.PI / 4294967296.0);      // 2π / 2³²
+    private const float QuarterAngleScaleF = (float)(2 * Math.PI / 17179869184.0); // 2π / 2³⁴
     private const double AngleScaleD = 2 * Math.PI / 18014398509481984.0;       // 2π / 2⁵⁴ (51-bit rest, see below)
     private const double SqrtTwo = 1.41421356237309504880;
 
@@ -84,7 +91,7 @@ internal static unsafe class Kernels
                     NormalF32<TV>(p, words, n, (float)d.A, (float)d.B, stream, stats, ref sums);
                     break;
                 case FastDistribution.TruncatedNormal:
-                    TruncatedNormalF32<TV>(p, words, n * GroupF32, (float)d.A, (float)(d.B * SqrtTwo),
+                    TruncatedNormalF32<TV>(p, words, n, GroupF32 * g, keys, d.Stream, (float)d.A, (float)d.B, (float)d.K,
                         (float)ExactSampling.Erf(d.K / SqrtTwo) * TwoPow24Inv, (float)(d.A - d.K * d.B), (float)(d.A + d.K * d.B), stream, stats, ref sums);
                     break;
                 default: throw new ArgumentOutOfRangeException(nameof(d));
@@ -129,25 +136,26 @@ internal static unsafe class Kernels
         sums.S2 += TV.SumF(s2);
     }
 
-    /// <summary>Box–Muller on two words: (R cos θ, R sin θ), θ = 2π·wb/2³², R = √(−2 ln u₁), u₁ = (wa ≫ 8 + 1)·2⁻²⁴.</summary>
+    /// <summary>
+    /// Box–Muller on two words: (R cos θ, R sin θ), R = √(−2 ln u₁), u₁ = (wa ≫ 8 + 1)·2⁻²⁴, θ = 2π·int32(wb)/2³² in [−π, π).
+    /// The angle is taken as θ = 4φ, φ = int32(wb)·2π/2³⁴ in [−π/4, π/4], where the short polynomials of
+    /// <see cref="VMath.SinCosF{TV}"/> hold, and doubled twice: sin 2a = 2 sin a cos a, cos 2a = 1 − 2 sin² a (six
+    /// operations, against ten for a quadrant split and its rotation; absolute error of cos θ, sin θ below 3e−7).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BoxMullerF<TV>(TV wa, TV wb, out TV z0, out TV z1) where TV : struct, ISimd<TV>
+    internal static void BoxMullerF<TV>(TV wa, TV wb, out TV z0, out TV z1) where TV : struct, ISimd<TV>
     {
         TV u1 = TV.MulF(TV.CvtI32ToF32(TV.AddI32(TV.Shr32(wa, 8), TV.U32(1))), TV.F32(TwoPow24Inv));
         TV r = TV.SqrtF(TV.MulF(VMath.LogF(u1), TV.F32(-2f)));
-        // Angle: quadrant q = round(wb / 2³⁰) mod 4, rest t = (wb − q·2³⁰) · 2π/2³² in [−π/4, π/4).
-        TV shifted = TV.AddI32(wb, TV.U32(1u << 29));
-        TV q = TV.Shr32(shifted, 30);
-        TV rest = TV.SubI32(TV.And(shifted, TV.U32(0x3FFF_FFFF)), TV.U32(1u << 29));
-        TV t = TV.MulF(TV.CvtI32ToF32(rest), TV.F32(AngleScaleF));
-        VMath.SinCosF(t, out var sin, out var cos);
-        // Rotate by q quarter turns: odd q swaps sin and cos; cos is negated for q = 1, 2, sin for q = 2, 3.
-        TV swap = TV.Sar32(TV.Shl32(q, 31), 31);
-        TV c = TV.Select(swap, sin, cos), s = TV.Select(swap, cos, sin);
-        c = TV.Xor(c, TV.Shl32(TV.Xor(q, TV.Shr32(q, 1)), 31));
-        s = TV.Xor(s, TV.Shl32(TV.Shr32(q, 1), 31));
-        z0 = TV.MulF(r, c);
-        z1 = TV.MulF(r, s);
+        TV phi = TV.MulF(TV.CvtI32ToF32(wb), TV.F32(QuarterAngleScaleF));
+        VMath.SinCosF(phi, out var sin, out var cos);
+        // m = −2 sin φ; −sin 2φ = m cos φ; cos 2φ = 1 + m sin φ; then M = −2 (−sin 2φ) = 2 sin 2φ: sin θ = M cos 2φ, cos θ = 1 + M (−sin 2φ).
+        TV m = TV.MulF(sin, TV.F32(-2f));
+        TV negSin2 = TV.MulF(m, cos);
+        TV cos2 = TV.FmaF(m, sin, TV.F32(1f));
+        TV m2 = TV.MulF(negSin2, TV.F32(-2f));
+        z0 = TV.MulF(r, TV.FmaF(m2, negSin2, TV.F32(1f)));
+        z1 = TV.MulF(r, TV.MulF(m2, cos2));
     }
 
     /// <summary>Box–Muller pairs slot j = 0 with 1 and 2 with 3 of every group: elements e and e + 16.</summary>
@@ -167,18 +175,97 @@ internal static unsafe class Kernels
         if (stats) Add(s1, s2, ref sums);
     }
 
+    /// <summary>
+    /// Truncated normal by rejection, in three passes over one batch of <paramref name="groups"/> groups (global
+    /// elements <paramref name="first"/> …): (1) Box–Muller exactly as <see cref="NormalF32{TV}"/> turns the words
+    /// into standard normals z in place, and a 64-bit mask per group marks the lanes with |z| &gt; k; (2) the marked
+    /// elements are listed and <see cref="RetryF32{TV}"/> redraws them from their own counters; (3) x = mean + std·z,
+    /// clamped to [lo, hi] against rounding, is stored. About 95% of the lanes (k = 2) cost one Box–Muller.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void TruncatedNormalF32<TV>(float* dst, uint* w, long count, float meanF, float scaleF, float pScaleF, float loF, float hiF,
-        bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
+    private static void TruncatedNormalF32<TV>(float* dst, uint* w, long groups, long first, uint* keys, uint streamId, float meanF, float stdF,
+        float kF, float pScaleF, float loF, float hiF, bool stream, bool stats, ref Sums sums) where TV : struct, ISimd<TV>
     {
-        TV mean = TV.F32(meanF), scale = TV.F32(scaleF), pScale = TV.F32(pScaleF), lo = TV.F32(loF), hi = TV.F32(hiF), s1 = TV.Zero, s2 = TV.Zero;
-        for (long i = 0; i < count; i += TV.Lanes)
+        long count = groups * GroupF32;
+        float* z = (float*)w;                                  // the normals replace their words
+        ulong* masks = stackalloc ulong[BatchGroupsF32];
+        TV k = TV.F32(kF), abs = TV.U32(0x7FFF_FFFF);
+        for (long g = 0; g < groups; g++)
         {
-            TV p = TV.MulF(CenteredF(TV.Load(w + i)), pScale);
-            TV x = TV.FmaF(VMath.ErfinvCentralF(p), scale, mean);
-            Put(dst + i, TV.MinF(TV.MaxF(x, lo), hi), stream, stats, mean, ref s1, ref s2);
+            ulong bits = 0;
+            for (int h = 0; h < GroupF32; h += 32)
+            {
+                long i = GroupF32 * g + h;
+                for (int p = 0; p < 16; p += TV.Lanes)
+                {
+                    BoxMullerF(TV.Load(w + i + p), TV.Load(w + i + 16 + p), out var z0, out var z1);
+                    TV.Store(z + i + p, z0);
+                    TV.Store(z + i + 16 + p, z1);
+                    bits |= (ulong)TV.SignBits32(TV.LessF(k, TV.And(z0, abs))) << (h + p);
+                    bits |= (ulong)TV.SignBits32(TV.LessF(k, TV.And(z1, abs))) << (h + 16 + p);
+                }
+            }
+            masks[g] = bits;
         }
+        RejectedF32<TV>(z, masks, groups, first, keys, streamId, kF, pScaleF);
+        TV mean = TV.F32(meanF), std = TV.F32(stdF), lo = TV.F32(loF), hi = TV.F32(hiF), s1 = TV.Zero, s2 = TV.Zero;
+        for (long i = 0; i < count; i += TV.Lanes)
+            Put(dst + i, TV.MinF(TV.MaxF(TV.FmaF(TV.Load(z + i), std, mean), lo), hi), stream, stats, mean, ref s1, ref s2);
         if (stats) Add(s1, s2, ref sums);
+    }
+
+    /// <summary>Lists the batch offsets whose mask bit is set (group g's bit j: offset 64g + j) and redraws them (<see cref="RetryF32{TV}"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RejectedF32<TV>(float* z, ulong* masks, long groups, long first, uint* keys, uint streamId, float kF, float pScaleF) where TV : struct, ISimd<TV>
+    {
+        ushort* rejected = stackalloc ushort[BatchGroupsF32 * GroupF32];
+        int nr = 0;
+        for (int g = 0; g < groups; g++)
+        {
+            for (ulong b = masks[g]; b != 0; b &= b - 1)
+                rejected[nr++] = (ushort)(GroupF32 * g + BitOperations.TrailingZeroCount(b));
+        }
+        if (nr > 0) RetryF32<TV>(z, rejected, nr, first, keys, streamId, kF, pScaleF);
+    }
+
+    /// <summary>
+    /// The truncated normal's later attempts for global element e (a pure function of seed, stream and e, so the
+    /// same for every thread count, vector width and shard split): Philox block (e low, e high, stream, 1), which
+    /// no first attempt uses (their c3 is 0), gives words w0…w3; (z0, z1) = Box–Muller(w0, w1) as
+    /// <see cref="BoxMullerF{TV}"/>; the value is z0 if |z0| ≤ k, else z1 if |z1| ≤ k, else the inverse CDF
+    /// √2·erfinv(u·erf(k/√2)) of u = ((int32(w2) ≫ 7) | 1)·2⁻²⁴ (at k = 2 that is one element in 10⁴). No lane loops.
+    /// Each candidate is a standard normal accepted on |z| ≤ k, so the result has the normal's density on [−k, k].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static void RetryF32<TV>(float* z, ushort* rejected, int nr, long first, uint* keys, uint streamId, float kF, float pScaleF) where TV : struct, ISimd<TV>
+    {
+        int lanes = TV.Lanes, half = lanes / 2;
+        ulong* index = stackalloc ulong[16];
+        float* x = stackalloc float[16];
+        TV k = TV.F32(kF), abs = TV.U32(0x7FFF_FFFF), stream = TV.U32(streamId), one = TV.U64(1);
+        for (int s = 0; s < nr; s += lanes)
+        {
+            int n = Math.Min(lanes, nr - s);
+            for (int j = 0; j < lanes; j++) index[j] = (ulong)(first + rejected[s + Math.Min(j, n - 1)]);
+            Philox.BlocksAt(TV.Load(index), TV.Load(index + half), stream, one, keys,
+                out var w0a, out var w0b, out var w1a, out var w1b, out var w2a, out var w2b, out _, out _);
+            // 32-bit lane 2i is index[i], lane 2i + 1 is index[half + i].
+            BoxMullerF(Philox.Interleave(w0a, w0b), Philox.Interleave(w1a, w1b), out var z0, out var z1);
+            TV reject0 = TV.LessF(k, TV.And(z0, abs));
+            TV v = TV.Select(reject0, z1, z0);
+            TV reject1 = TV.And(reject0, TV.LessF(k, TV.And(z1, abs)));
+            if (TV.SignBits32(reject1) != 0) v = InverseCdfF32(v, reject1, Philox.Interleave(w2a, w2b), pScaleF);
+            TV.Store(x, v);
+            for (int j = 0; j < n; j++) z[rejected[s + j]] = x[j < half ? 2 * j : 2 * (j - half) + 1];
+        }
+    }
+
+    /// <summary>The last resort of <see cref="RetryF32{TV}"/>: √2·erfinv(u·erf(k/√2)) in the lanes of <paramref name="mask"/>, u = ((int32(w) ≫ 7) | 1)·2⁻²⁴; v elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TV InverseCdfF32<TV>(TV v, TV mask, TV w, float pScaleF) where TV : struct, ISimd<TV>
+    {
+        TV p = TV.MulF(CenteredF(w), TV.F32(pScaleF));
+        return TV.Select(mask, TV.MulF(VMath.ErfinvCentralF(p), TV.F32((float)SqrtTwo)), v);
     }
 
     // ---------------- float64 ----------------

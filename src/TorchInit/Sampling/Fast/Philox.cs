@@ -45,12 +45,23 @@ internal static class Philox
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Blocks<TV>(ulong bA, ulong bB, TV stream, uint* keys,
         out TV w0a, out TV w0b, out TV w1a, out TV w1b, out TV w2a, out TV w2b, out TV w3a, out TV w3b)
+        where TV : struct, ISimd<TV> =>
+        BlocksAt(TV.Iota64(bA), TV.Iota64(bB), stream, TV.Zero, keys, out w0a, out w0b, out w1a, out w1b, out w2a, out w2b, out w3a, out w3b);
+
+    /// <summary>
+    /// <c>TV.Lanes</c> blocks at any counters: 64-bit lane i of <paramref name="c01a"/> (<paramref name="c01b"/>) holds
+    /// counter words (c0, c1) = (low, high 32 bits) of one block of half a (b); c2 = <paramref name="stream"/>, c3 =
+    /// <paramref name="c3"/> (both broadcast). Output as <see cref="Blocks{TV}"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void BlocksAt<TV>(TV c01a, TV c01b, TV stream, TV c3, uint* keys,
+        out TV w0a, out TV w0b, out TV w1a, out TV w1b, out TV w2a, out TV w2b, out TV w3a, out TV w3b)
         where TV : struct, ISimd<TV>
     {
-        TV c0a = TV.Iota64(bA), c0b = TV.Iota64(bB);
+        TV c0a = c01a, c0b = c01b;
         TV c1a = TV.Shr64(c0a, 32), c1b = TV.Shr64(c0b, 32);
         TV c2a = stream, c2b = stream;
-        TV c3a = TV.Zero, c3b = TV.Zero;
+        TV c3a = c3, c3b = c3;
         TV m0 = TV.U64(M0), m1 = TV.U64(M1);
         // Ten rounds, unrolled: a loop would rotate the eight state registers with moves every round.
         Round(ref c0a, ref c1a, ref c2a, ref c3a, ref c0b, ref c1b, ref c2b, ref c3b, keys + 0, m0, m1);

@@ -62,6 +62,8 @@ internal interface ISimd<TV> where TV : struct, ISimd<TV>
     static abstract TV LessF(TV a, TV b);
     static abstract bool AnyGreaterOrEqualF(TV a, TV b);
     static abstract float SumF(TV a);
+    /// <summary>The sign bits of the 32-bit lanes as an integer: bit i = top bit of lane i (vmovmskps).</summary>
+    static abstract uint SignBits32(TV a);
 
     // float64 lanes.
     static abstract TV AddD(TV a, TV b);
@@ -143,6 +145,7 @@ internal readonly struct V256 : ISimd<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 LessF(V256 a, V256 b) => W(Vector256.LessThan(a._v.AsSingle(), b._v.AsSingle()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AnyGreaterOrEqualF(V256 a, V256 b) => Vector256.GreaterThanOrEqualAny(a._v.AsSingle(), b._v.AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SumF(V256 a) => Vector256.Sum(a._v.AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint SignBits32(V256 a) => Vector256.ExtractMostSignificantBits(a._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 AddD(V256 a, V256 b) => W(a._v.AsDouble() + b._v.AsDouble());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 SubD(V256 a, V256 b) => W(a._v.AsDouble() - b._v.AsDouble());
@@ -217,6 +220,7 @@ internal readonly struct V512 : ISimd<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 LessF(V512 a, V512 b) => W(Vector512.LessThan(a._v.AsSingle(), b._v.AsSingle()));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AnyGreaterOrEqualF(V512 a, V512 b) => Vector512.GreaterThanOrEqualAny(a._v.AsSingle(), b._v.AsSingle());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SumF(V512 a) => Vector512.Sum(a._v.AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint SignBits32(V512 a) => (uint)Vector512.ExtractMostSignificantBits(a._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 AddD(V512 a, V512 b) => W(a._v.AsDouble() + b._v.AsDouble());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 SubD(V512 a, V512 b) => W(a._v.AsDouble() - b._v.AsDouble());
