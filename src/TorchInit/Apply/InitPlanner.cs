@@ -81,6 +81,8 @@ internal sealed class InitPlanner : ModuleVisitor
             var why = rule is null ? "" : $"override {rule.Description}: {scheme.Name}";
             if (kind == LayerKind.Attention) Attention(c, own, scheme, why, "", ActivationSource.Explicit);
             else if (c.IsPart && IsTorchDefault(scheme)) TorchDefaultPart(c, own, why);
+            else if (IsTorchDefault(scheme) && kind is LayerKind.Bilinear or LayerKind.Embedding or LayerKind.Normalization or LayerKind.Recurrent)
+                ModuleDefault(c, own, why);
             else Layer(c, own, scheme, why);
             decidedGain = GainOf(scheme);
         }
@@ -386,6 +388,31 @@ internal sealed class InitPlanner : ModuleVisitor
             : "PyTorch's default Linear init";
         if (transformer && outProj) why += "; out_proj.bias 0 (MultiheadAttention._reset_parameters)";
         Layer(c, own, scheme, Join(reason, why), bias: outProj ? BiasInit.Zeros : BiasInit.TorchDefault);
+    }
+
+    /// <summary>
+    /// <see cref="InitScheme.TorchDefault"/> on a layer that is not a Linear or Conv: each parameter by its PyTorch constructor
+    /// default (<see cref="TorchDefaults.For"/>), in parameter order, as its <c>reset_parameters</c> draws them.
+    /// </summary>
+    private void ModuleDefault(ModuleContext c, List<(string Name, Tensor Tensor)> own, string reason)
+    {
+        var tensors = own.ToDictionary(p => p.Name, p => p.Tensor);
+        string why = Join(reason, $"PyTorch's default {c.TypeName} init (its reset_parameters)");
+        foreach (var (name, p) in own)
+        {
+            var fill = TorchDefaults.For(c.Module, name, tensors);
+            string note = "";
+            if (fill is not null && LayerTaxonomy.Classify(c) == LayerKind.Embedding && p.dim() == 2 && p.device_type != DeviceType.META && ZeroRow(p) is long row)
+                (fill, note) = (new PaddingRowFill(fill, row), $"row {row} kept at 0 (it was the only all-zero row: padding_idx)");
+            var entry = fill is null
+                ? Row(c, name, p, "", InitAction.Skipped, $"PyTorch's {c.TypeName} has no default for '{name}'")
+                : Guard(c.Path, c.TypeName, name, p, TorchDefaults.LinearWeight.Name) ?? Planned(new PlannedParameter
+                {
+                    Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = p, Fill = fill, Action = InitAction.Initialized,
+                    Scheme = TorchDefaults.LinearWeight.Name, Note = note,
+                });
+            Add(entry with { Source = ActivationSource.Intrinsic, Reason = fill is null ? "" : why });
+        }
     }
 
     /// <summary>Under Auto, a Linear part of a transformer layer: by its role (what its output feeds), or a hint.</summary>

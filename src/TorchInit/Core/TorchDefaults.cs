@@ -17,6 +17,7 @@ namespace TorchInit;
 /// <c>out_proj.weight</c> the Linear default, <c>bias_k</c>/<c>bias_v</c> xavier_normal_; transformer layers' linear1/linear2 the Linear default;
 /// inside <c>nn.Transformer</c> every matrix xavier_uniform_ (its <c>_reset_parameters</c>).</item>
 /// <item>Normalization: weight 1, bias 0; running mean 0, running variance 1, batches tracked 0.</item>
+/// <item>RNN, LSTM, GRU (and their cells): every weight and bias U(±1/√hidden), hidden = weight_hh.size(1) (<c>RNNBase.reset_parameters</c>).</item>
 /// </list>
 /// </remarks>
 internal static class TorchDefaults
@@ -70,8 +71,19 @@ internal static class TorchDefaults
         (LayerKind.Normalization, "bias") => new ConstantFill(NormBias),
         (LayerKind.Normalization, "running_var") => new ConstantFill(1),
         (LayerKind.Normalization, "running_mean" or "num_batches_tracked") => new ConstantFill(0),
+        (LayerKind.Recurrent, _) when name.StartsWith("weight_", StringComparison.Ordinal) || name.StartsWith("bias_", StringComparison.Ordinal) =>
+            RecurrentUniform(tensors),
         _ => null,
     };
+
+    /// <summary>RNNBase.reset_parameters: U(±1/√hidden) for every weight and bias, hidden = weight_hh's size(1) (0: all zeros); null without a 2-D weight_hh.</summary>
+    private static Fill? RecurrentUniform(IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        var hh = tensors.FirstOrDefault(t => t.Key.StartsWith("weight_hh", StringComparison.Ordinal)).Value;
+        if (hh is null || hh.dim() != 2) return null;
+        double bound = hh.shape[1] > 0 ? 1 / Math.Sqrt(hh.shape[1]) : 0;
+        return new UniformFill(-bound, bound) { ExactStd = bound / Math.Sqrt(3.0) };
+    }
 
     /// <summary>Whether <see cref="For"/> knows every tensor of <paramref name="m"/>'s kind.</summary>
     public static bool Knows(nn.Module m) => LayerTaxonomy.Classify(m) is LayerKind.Linear or LayerKind.Convolution or LayerKind.ConvTranspose
@@ -88,7 +100,9 @@ public abstract partial record InitScheme
 {
     /// <summary>
     /// PyTorch's own default for Linear and Conv layers: weight <c>kaiming_uniform_(a=√5)</c>, i.e.
-    /// U(−b, b) with b = √3 × √(2 / (1 + 5)) / √fan_in = 1/√fan_in, and bias U(−1/√fan_in, 1/√fan_in).
+    /// U(−b, b) with b = √3 × √(2 / (1 + 5)) / √fan_in = 1/√fan_in, and bias U(−1/√fan_in, 1/√fan_in). Applied to another
+    /// layer it is that layer's PyTorch default: Bilinear U(±1/√in1), Embedding N(0, 1), normalization weight 1 and bias 0,
+    /// RNN/LSTM/GRU U(±1/√hidden), attention and transformer layers their <c>_reset_parameters</c>.
     /// </summary>
     public static InitScheme TorchDefault => TorchDefaults.LinearWeight;
 }
