@@ -135,7 +135,7 @@ public class ExactParallelNormalTests
             long bad = 0;
             for (uint k = 0; k < 1u << 24; k += 8)
             {
-                for (int j = 0; j < 8; j++) lanes[j] = ParallelNormal.Uniform(k + (uint)j);
+                for (int j = 0; j < 8; j++) lanes[j] = ParallelUniform.UniformFloat(k + (uint)j);
                 var u = Vector256.Create(lanes);
                 var log = ParallelNormal.Log<T>(Vector256.Create(1f) - u);
                 ParallelNormal.SinCos<T>(u * Vector256.Create((float)(2.0 * Math.PI)), out var sin, out var cos);
@@ -160,7 +160,7 @@ public class ExactParallelNormalTests
         double worstLog = 0, worstTrig = 0;
         for (uint k = 1; k < 1u << 24; k += 7)
         {
-            float u = ParallelNormal.Uniform(k);
+            float u = ParallelUniform.UniformFloat(k);
             float l = ParallelNormal.LogScalar<ParallelNormal.ContractedOps>(1f - u);
             double exact = Math.Log(1.0 - u);
             if (exact != 0) worstLog = Math.Max(worstLog, Math.Abs(l - exact) / Math.Abs(exact));

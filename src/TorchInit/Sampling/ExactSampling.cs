@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,8 +24,7 @@ internal static class ExactSampling
 
     private static void NormalInPlace(Tensor x, double mean, double std, Generator? g, int parallelism)
     {
-        if (ParallelExact && x.numel() >= MinParallelElements && Exact.ParallelNormal.TryNormal(x, mean, std, g, parallelism > 0 ? parallelism : Environment.ProcessorCount)) return;
-        x.normal_(mean, std, g);
+        if (!InParallel(x, parallelism, threads => Exact.ParallelNormal.TryNormal(x, mean, std, g, threads))) x.normal_(mean, std, g);
     }
 
     /// <summary>
@@ -38,9 +36,15 @@ internal static class ExactSampling
 
     private static void UniformInPlace(Tensor x, double low, double high, Generator? g, int parallelism)
     {
-        if (ParallelExact && x.numel() >= MinParallelElements && Exact.ParallelUniform.TryUniform(x, low, high, g, parallelism > 0 ? parallelism : Environment.ProcessorCount)) return;
-        x.uniform_(low, high, g);
+        if (!InParallel(x, parallelism, threads => Exact.ParallelUniform.TryUniform(x, low, high, g, threads))) x.uniform_(low, high, g);
     }
+
+    /// <summary>
+    /// Whether <paramref name="draw"/> (a parallel bit-identical path, given its thread count: <paramref name="parallelism"/>, or
+    /// every core when 0) drew <paramref name="x"/>; it is tried only when the paths are on and the draw is large enough to gain.
+    /// </summary>
+    private static bool InParallel(Tensor x, int parallelism, Func<int, bool> draw) =>
+        ParallelExact && x.numel() >= MinParallelElements && draw(parallelism > 0 ? parallelism : Environment.ProcessorCount);
 
     /// <summary>
     /// Draws below this many elements stay libtorch's own call (the same bits either way): reading and setting the generator's
@@ -91,17 +95,8 @@ internal static class ExactSampling
         t.copy_(tmp);
     }
 
-    /// <summary>The C library's erf, which CPython's <c>math.erf</c> also calls, so the truncation bounds are bit-identical.</summary>
-    internal static double Erf(double x)
-    {
-        if (!OperatingSystem.IsWindows())
-        {
-            try { return LibM.erf(x); }
-            catch (DllNotFoundException) { }
-            catch (EntryPointNotFoundException) { }
-        }
-        return ManagedErf(x);
-    }
+    /// <summary>The C library's erf, which CPython's <c>math.erf</c> also calls, so the truncation bounds are bit-identical (<see cref="LibM"/>).</summary>
+    internal static double Erf(double x) => LibM.Erf(x);
 
     /// <summary>
     /// Fallback where no C library erf can be called: Taylor series for |x| &lt; 2, Lentz's continued fraction
@@ -133,25 +128,5 @@ internal static class ExactSampling
         }
         double erfc = Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / f;
         return x >= 0 ? 1 - erfc : erfc - 1;
-    }
-
-    private static class LibM
-    {
-        [DllImport("libm.so.6", EntryPoint = "erf")]
-        private static extern double erf_so6(double x);
-        [DllImport("libm", EntryPoint = "erf")]
-        private static extern double erf_plain(double x);
-
-        private static int _which; // 0 unknown, 1 so6, 2 plain
-
-        public static double erf(double x)
-        {
-            if (_which != 2)
-            {
-                try { var r = erf_so6(x); _which = 1; return r; }
-                catch (DllNotFoundException) when (_which == 0) { _which = 2; }
-            }
-            return erf_plain(x);
-        }
     }
 }

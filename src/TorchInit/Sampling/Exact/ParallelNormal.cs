@@ -187,7 +187,7 @@ internal static unsafe class ParallelNormal
         {
             long end = offset + count, dataEnd = Math.Min(end, N);
             if (offset < dataEnd) ToUniform(w, data + offset, (int)(dataEnd - offset));
-            for (long k = Math.Max(offset, N); k < end; k++) _tail[k - N] = Uniform(w[k - offset]);
+            for (long k = Math.Max(offset, N); k < end; k++) _tail[k - N] = ParallelUniform.UniformFloat(w[k - offset]);
             Written(part, offset, dataEnd);
         }
 
@@ -231,10 +231,6 @@ internal static unsafe class ParallelNormal
 
     // ---------------- float32: uniforms ----------------
 
-    /// <summary>libtorch's float uniform in [0, 1): (w ∧ (2²⁴ − 1))·2⁻²⁴.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float Uniform(uint w) => (w & 0xFFFFFF) * (1f / 16777216f);
-
     private static void ToUniform(uint* w, float* o, int count)
     {
         int k = 0;
@@ -242,7 +238,7 @@ internal static unsafe class ParallelNormal
         var scale = Vector256.Create(1f / 16777216f);
         for (; k + 8 <= count; k += 8)
             Vector256.Store(Vector256.ConvertToSingle((Vector256.Load(w + k) & mask).AsInt32()) * scale, o + k);
-        for (; k < count; k++) o[k] = Uniform(w[k]);
+        for (; k < count; k++) o[k] = ParallelUniform.UniformFloat(w[k]);
     }
 
     // ---------------- float32: libtorch's AVX2 transform ----------------
@@ -491,46 +487,6 @@ internal static unsafe class ParallelNormal
             double n1 = radius * cos, n2 = radius * sin;
             d[j] = fused ? Math.FusedMultiplyAdd(n1, std, mean) : n1 * std + mean;
             d[j + 8] = fused ? Math.FusedMultiplyAdd(n2, std, mean) : n2 * std + mean;
-        }
-    }
-
-    /// <summary>The C library's <c>log</c> and <c>sincos</c> (libtorch's own calls), else .NET's Math.Log, Math.Sin, Math.Cos.</summary>
-    private static class LibM
-    {
-        private static readonly delegate* unmanaged[SuppressGCTransition]<double, double> LogFn;
-        private static readonly delegate* unmanaged[SuppressGCTransition]<double, double*, double*, void> SinCosFn;
-
-        static LibM()
-        {
-            if (OperatingSystem.IsWindows()) return;
-            foreach (var name in new[] { "libm.so.6", "libm" })
-            {
-                if (!NativeLibrary.TryLoad(name, out var lib)) continue;
-                if (NativeLibrary.TryGetExport(lib, "log", out var log) && NativeLibrary.TryGetExport(lib, "sincos", out var sincos))
-                {
-                    LogFn = (delegate* unmanaged[SuppressGCTransition]<double, double>)log;
-                    SinCosFn = (delegate* unmanaged[SuppressGCTransition]<double, double*, double*, void>)sincos;
-                    return;
-                }
-            }
-        }
-
-        public static double Log(double x) => LogFn != null ? LogFn(x) : Math.Log(x);
-
-        public static void SinCos(double x, out double sin, out double cos)
-        {
-            if (SinCosFn != null)
-            {
-                double s, c;
-                SinCosFn(x, &s, &c);
-                sin = s;
-                cos = c;
-            }
-            else
-            {
-                sin = Math.Sin(x);
-                cos = Math.Cos(x);
-            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using TorchInit.Fast;
 using TorchSharp;
@@ -98,7 +99,7 @@ internal static unsafe class ParallelUniform
                 }
                 for (; k < count; k++)
                 {
-                    float x = (src[k] & 0xFFFFFF) * (1f / 16777216f);
+                    float x = UniformFloat(src[k]);
                     o[k] = fused ? MathF.FusedMultiplyAdd(x, range, f) : x * range + f;
                 }
             }
@@ -116,6 +117,10 @@ internal static unsafe class ParallelUniform
             }
         }
     }
+
+    /// <summary>libtorch's uniform float in [0, 1) from one word: (w ∧ (2²⁴ − 1))·2⁻²⁴.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float UniformFloat(uint w) => (w & 0xFFFFFF) * (1f / 16777216f);
 
     /// <summary>libtorch's uniform double in [0, 1) from two words, the first high: ((hi ≪ 32 | lo) ∧ (2⁵³ − 1))·2⁻⁵³.</summary>
     internal static double UniformDouble(uint hi, uint lo) =>
