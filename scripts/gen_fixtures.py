@@ -749,7 +749,10 @@ def transformer_rule_(policy, model, name, p):
         elif he:
             return None
         elif isinstance(m, nn.Embedding):
-            init.normal_(p)
+            # A weight tied to a Linear (a language model's head) is decided by that Linear's rule: the output layer's
+            # assumed xavier_uniform_ (the head's fans: fan_in = d, fan_out = vocab), not the embedding's N(0, 1).
+            tied = any(isinstance(o, nn.Linear) and o.weight is p for o in model.modules())
+            (init.xavier_uniform_ if tied else init.normal_)(p)
         elif isinstance(m, nn.LayerNorm):
             (init.ones_ if pname == "weight" else init.zeros_)(p)
         else:

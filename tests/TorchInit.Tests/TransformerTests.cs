@@ -239,6 +239,8 @@ public class TransformerDecisionTests
             {
                 "MultiheadAttention" => ("GlorotUniform", ActivationSource.Intrinsic),
                 "LayerNorm" => ("ones", ActivationSource.Intrinsic),
+                // Tied with the head: decided by its role as the output layer's weight (a tied language model's initial loss ≈ ln vocab).
+                "Embedding" when name == "tiny_gpt" && d.Path == "tok" => ("GlorotUniform", ActivationSource.Assumed),
                 "Embedding" => ("Normal(0, 1)", ActivationSource.Intrinsic),
                 "Linear" when d.Path.EndsWith("linear1", StringComparison.Ordinal) => ("HeNormal", ActivationSource.Assumed),
                 "Linear" when d.Path.EndsWith("out_proj", StringComparison.Ordinal) || d.Path.EndsWith("linear2", StringComparison.Ordinal) => ("GlorotUniform", ActivationSource.Intrinsic),

@@ -19,11 +19,18 @@ internal sealed class InitPlanner : ModuleVisitor
     private readonly InitOptions _options;
     private readonly ActivationFinder? _finder;
     private ActivationFinder Finder => _finder ?? throw new InvalidOperationException("no module tree to search");
-    private readonly Dictionary<ModuleContext, (string Block, string Rule)> _zeroNorms = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<ModuleContext, (string Block, string Rule, string? Shortcut)> _zeroNorms = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<object, string> _planned = new();
     /// <summary>Storage of parameters of modules the policy does not handle: a tied parameter met later is left too (its first occurrence decides).</summary>
     private readonly Dictionary<object, string> _left = new();
     private readonly InitPlan _plan = new();
+    /// <summary>Each context's own parameters, read once (TorchSharp's native modules hand out a new wrapper on every read).</summary>
+    private readonly Dictionary<ModuleContext, List<(string Name, Tensor Tensor)>> _own = new(ReferenceEqualityComparer.Instance);
+    /// <summary>
+    /// Embeddings whose weight is tied to a later weight layer's (a language model's head), with that layer: under Auto the one
+    /// tensor is decided by the layer's rule, its role as the output projection, so that the initial logits are small.
+    /// </summary>
+    private readonly Dictionary<ModuleContext, ModuleContext> _tiedToLayer = new(ReferenceEqualityComparer.Instance);
 
     private InitPlanner(InitPolicy policy, InitOptions options)
     {
@@ -34,10 +41,27 @@ internal sealed class InitPlanner : ModuleVisitor
     private InitPlanner(ModuleContext root, InitPolicy policy, InitOptions options, ForwardTrace? trace) : this(policy, options)
     {
         _finder = new ActivationFinder(policy, trace, root);
+        var firstOwner = new Dictionary<object, (ModuleContext Context, string Name)>();
+        foreach (var c in root.PreOrder().Where(c => !c.IsShared))
+            foreach (var (name, p) in Own(c))
+            {
+                if (p.IsInvalid) continue;   // reported by the visit
+                var key = StorageKey(p);
+                if (!firstOwner.TryGetValue(key, out var owner)) firstOwner.Add(key, (c, name));
+                else if (owner.Name == "weight" && name == "weight" && LayerTaxonomy.Classify(owner.Context) == LayerKind.Embedding
+                         && LayerTaxonomy.IsWeightLayer(LayerTaxonomy.Classify(c)))
+                    _tiedToLayer.TryAdd(owner.Context, c);
+            }
+        // The last normalization of each named block's residual branch: a norm on the block's shortcut (torchvision's
+        // downsample.1) is never it, as torchvision's zero_init_residual zeroes bn2/bn3 and never the shortcut's.
         foreach (var rule in policy.ZeroLastNormBlocks)
             foreach (var block in root.PreOrder().Where(c => !c.IsShared && rule.Match(c)))
-                if (block.PreOrder().Skip(1).LastOrDefault(c => !c.IsShared && LayerTaxonomy.Classify(c) == LayerKind.Normalization) is { } norm)
-                    _zeroNorms.TryAdd(norm, (block.Path, rule.Description));
+            {
+                var shortcut = ResidualLayout.Shortcut(block);
+                if (block.PreOrder().Skip(1).LastOrDefault(c => !c.IsShared && LayerTaxonomy.Classify(c) == LayerKind.Normalization
+                                                             && (shortcut is null || !ResidualLayout.Within(c, shortcut))) is { } norm)
+                    _zeroNorms.TryAdd(norm, (block.Path, rule.Description, shortcut?.Path));
+            }
     }
 
     /// <summary>The plan for <paramref name="module"/>; throws (before anything is written) for a tensor a scheme cannot fill.</summary>
@@ -63,13 +87,26 @@ internal sealed class InitPlanner : ModuleVisitor
 
     protected override void VisitModule(ModuleContext c, LayerKind kind)
     {
-        var own = c.OwnParameters().Select(p => (p.Name, (Tensor)p.Parameter)).ToList();
+        var own = Own(c);
+        var rule = _policy.OverrideFor(c);
+        // Asked before the own-parameter check: a module may declare only its submodules' parameters (a fused c_attn).
+        if (kind == LayerKind.SelfInitializing && rule is null) CollectDeclarations(c, own);
         if (own.Count == 0) return;
         int first = _plan.Parameters.Count;
-        var rule = _policy.OverrideFor(c);
+        // An enclosing module's declaration wins over the policy's default for this module, not over an override naming it.
+        var declared = rule is null && _declaredBelow.TryGetValue(c, out var below) ? below : null;
         if (!Handles(c, kind, rule is not null))
         {
-            Unhandled(c, own);
+            if (declared is null)
+            {
+                Unhandled(c, own);
+                return;
+            }
+            foreach (var (name, p) in own.Where(p => declared.ContainsKey(p.Name)))
+                Add(DeclaredEntry(c, name, p, declared[name]));
+            var rest = own.Where(p => !declared.ContainsKey(p.Name)).ToList();
+            if (rest.Count > 0) Unhandled(c, rest);
+            Decide(c, first, double.NaN);
             return;
         }
         var scheme = rule is not null ? rule.Value : _policy.DefaultScheme;
@@ -91,8 +128,16 @@ internal sealed class InitPlanner : ModuleVisitor
             decidedGain = Auto(c, kind, own);
             if (rule is not null) Cite(first, rule.Description);
         }
+        if (declared is not null) ReplaceDeclared(c, first, declared);
         if (_policy.ResidualFor(c) is { } residual) Narrow(c, first, residual);
         Decide(c, first, decidedGain);
+    }
+
+    private List<(string Name, Tensor Tensor)> Own(ModuleContext c)
+    {
+        if (!_own.TryGetValue(c, out var own))
+            _own.Add(c, own = c.OwnParameters().Select(p => (p.Name, (Tensor)p.Parameter)).ToList());
+        return own;
     }
 
     /// <summary>Prefixes the reasons of the entries from <paramref name="first"/> on with the rule that sent the module to Auto.</summary>
@@ -167,7 +212,20 @@ internal sealed class InitPlanner : ModuleVisitor
         PlannedParameter Decorate(PlannedParameter e) => reason.Length == 0 && activation.Length == 0 ? e
             : e with { Activation = activation, Source = source, Reason = e.Action == InitAction.Skipped && e.Note.StartsWith("shared with", StringComparison.Ordinal) ? Join(reason, e.Note) : reason };
         if (weight is not null)
-            Add(Decorate(Weight(c.Path, c.TypeName, "weight", weight, scheme, weightFans!)));
+        {
+            var stacked = _policy.StackedBlocksFor(c);
+            if (stacked is not null && scheme.NeedsFans)
+            {
+                var entry = Blocks(c, "weight", weight, scheme, stacked.Value, "one per stacked block");
+                Add(Decorate(entry) with { Reason = Join(Decorate(entry).Reason, $"{stacked.Description}: {stacked.Value} blocks, each with its own fans") });
+            }
+            else
+            {
+                var entry = Decorate(Weight(c.Path, c.TypeName, "weight", weight, scheme, weightFans!));
+                Add(entry);
+                if (stacked is null) WarnIfFused(c, weight, scheme, entry);
+            }
+        }
         foreach (var (name, p) in own)
         {
             if (name == "weight") continue;
@@ -176,6 +234,30 @@ internal sealed class InitPlanner : ModuleVisitor
                 : Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight or bias of a handled layer")));
         }
     }
+
+    /// <summary>The names fused q, k, v projections go by (nanoGPT, timm, PyTorch, GPT-NeoX, MPT, Baichuan).</summary>
+    private static readonly string[] FusedProjectionNames = ["c_attn", "qkv", "in_proj", "qkv_proj", "query_key_value", "wqkv", "w_pack"];
+
+    /// <summary>
+    /// A Linear named like a fused q, k, v projection, of shape [3d, d], drawn as one matrix by a scheme whose std depends on
+    /// the fans: a policy warning that names the std per block it would get, and how to say it is 3 blocks.
+    /// </summary>
+    private void WarnIfFused(ModuleContext c, Tensor weight, InitScheme scheme, PlannedParameter entry)
+    {
+        if (!scheme.NeedsFans || !entry.Writes || weight.dim() != 2 || weight.shape[1] == 0 || weight.shape[0] != 3 * weight.shape[1]) return;
+        if (!FusedProjectionNames.Contains(c.Name.ToLowerInvariant())) return;
+        if (_declaredBelow.TryGetValue(c, out var declared) && declared.ContainsKey("weight")) return;
+        long d = weight.shape[1];
+        long[] block = [d, d];
+        double perBlock = scheme.Resolve(new FillRequest(block, Fans.FromShape(block), _options.Gain, entry.QualifiedName)).TargetStd;
+        double whole = entry.Fill!.TargetStd;
+        if (!(Math.Abs(perBlock - whole) > 1e-12 * Math.Max(perBlock, whole))) return;
+        _plan.PolicyWarnings.Add(
+            $"'{entry.QualifiedName}' [{3 * d}, {d}] looks like a fused q, k, v projection; it was drawn as one matrix by {entry.Scheme} (std {Num4(whole)}). " +
+            $"If it is q, k and v stacked, StackedBlocks(\"{c.Path}\", 3) draws each [{d}, {d}] block with its own fans (std {Num4(perBlock)})");
+    }
+
+    private static string Num4(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
 
     private double AutoWeightLayer(ModuleContext c, List<(string, Tensor)> own)
     {
@@ -194,6 +276,11 @@ internal sealed class InitPlanner : ModuleVisitor
             Unhandled(c, own);
             return;
         }
+        if (_tiedToLayer.TryGetValue(c, out var layer) && _policy.OverrideFor(layer) is null)
+        {
+            AutoTiedEmbedding(c, own, weight, layer);
+            return;
+        }
         long dim = weight.shape[1];
         bool scaled = _policy.Embeddings == EmbeddingInit.Scaled;
         var scheme = scaled ? InitScheme.Normal(1 / Math.Sqrt(dim)) : TorchDefaults.EmbeddingWeight;
@@ -209,6 +296,31 @@ internal sealed class InitPlanner : ModuleVisitor
             reason += $"; row {index} kept at 0 (padding_idx)";
         }
         Add(entry with { Source = ActivationSource.Intrinsic, Reason = reason });
+        foreach (var (name, p) in own.Where(p => p.Name != "weight"))
+            Add(Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight of an Embedding"));
+    }
+
+    /// <summary>
+    /// An Embedding's weight tied to a later weight layer's (a language model's head, <c>head.weight = tok.weight</c>): one tensor
+    /// in two roles, decided by the layer's Auto rule with the layer's fans. As the output projection it must keep the initial
+    /// logits small (PyTorch's embedding N(0, 1) gives logits of std √d and an initial loss far above ln(vocab)); as an embedding
+    /// a small std is what GPT-2 and BERT use (N(0, 0.02)).
+    /// </summary>
+    private void AutoTiedEmbedding(ModuleContext c, List<(string Name, Tensor Tensor)> own, Tensor weight, ModuleContext layer)
+    {
+        var (activation, source, detail) = Finder.Find(layer);
+        var (scheme, why, assumed) = _policy.Choose(activation);
+        if (assumed) source = ActivationSource.Assumed;
+        var entry = Weight(c.Path, c.TypeName, "weight", weight, scheme,
+            () => Fans.ForLayer(layer.Module, weight.shape, _options.FanConvention, Qualified(layer.Path, "weight")));
+        var tied = $"tied with '{Qualified(layer.Path, "weight")}' ({layer.TypeName}), one tensor in two roles: decided by its role as that layer's weight";
+        var reason = $"{tied} ({detail}; {why}{GainOverrideNote(scheme)}), so the initial logits are small; as an embedding its rows are drawn from the same scheme, not N(0, 1)";
+        if (entry.Writes && weight.device_type != DeviceType.META && ZeroRow(weight) is long index)
+        {
+            entry = entry with { Fill = new PaddingRowFill(entry.Fill!, index), Note = $"row {index} kept at 0 (it was the only all-zero row: padding_idx)" };
+            reason += $"; row {index} kept at 0 (padding_idx)";
+        }
+        Add(entry with { Activation = activation.Name, Source = source, Reason = reason, Note = Join(entry.Note, $"tied: also '{Qualified(layer.Path, "weight")}'") });
         foreach (var (name, p) in own.Where(p => p.Name != "weight"))
             Add(Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight of an Embedding"));
     }
@@ -299,7 +411,8 @@ internal sealed class InitPlanner : ModuleVisitor
                 "weight" => Constant(c, name, p, new ConstantFill(zero ? 0.0 : TorchDefaults.NormWeight), zero ? "zeros" : "ones") with
                 {
                     Reason = zero
-                        ? $"last normalization in residual block '{block.Block}' ({block.Rule}): weight 0, so the block starts as the identity (Goyal et al. 2017)"
+                        ? $"last normalization of the residual branch of block '{block.Block}' ({block.Rule}): weight 0, so the block starts as the identity (Goyal et al. 2017)" +
+                          (block.Shortcut is { } shortcut ? $"; '{shortcut}' is the shortcut, its normalization keeps weight 1" : "")
                         : "normalization: weight 1, bias 0 (the identity affine map, PyTorch's default)",
                 },
                 "bias" => Constant(c, name, p, new ConstantFill(TorchDefaults.NormBias), "zeros") with { Reason = "normalization: bias 0" },
@@ -309,25 +422,68 @@ internal sealed class InitPlanner : ModuleVisitor
         }
     }
 
+    /// <summary>One declaration of an <see cref="IInitializable"/> module, with the module that made it ("Block.DeclareInit").</summary>
+    private readonly record struct Declaration(InitScheme? Scheme, Fans? Fans, int Blocks, string Reason, string By);
+
+    /// <summary>Own parameters' declarations of each <see cref="IInitializable"/> module.</summary>
+    private readonly Dictionary<ModuleContext, Dictionary<string, Declaration>> _declaredOwn = new(ReferenceEqualityComparer.Instance);
+    /// <summary>Declarations an enclosing <see cref="IInitializable"/> module made for a submodule's parameters, by the submodule.</summary>
+    private readonly Dictionary<ModuleContext, Dictionary<string, Declaration>> _declaredBelow = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Asks an <see cref="IInitializable"/> module for its declarations, once: its own parameters' and its submodules' (by dotted name).</summary>
+    private void CollectDeclarations(ModuleContext c, List<(string Name, Tensor Tensor)> own)
+    {
+        var below = new Dictionary<string, (ModuleContext Context, string Name)>(StringComparer.Ordinal);
+        foreach (var d in c.PreOrder().Skip(1).Where(d => !d.IsShared))
+            foreach (var (name, _) in Own(d))
+                below.TryAdd($"{d.Path[(c.Path.Length == 0 ? 0 : c.Path.Length + 1)..]}.{name}", (d, name));
+        var declarations = new ParameterDeclarations(c, own.Select(p => p.Name), below.Keys);
+        ((IInitializable)c.Module).DeclareInit(declarations);
+        string by = $"{c.TypeName}.DeclareInit";
+        var mine = new Dictionary<string, Declaration>(StringComparer.Ordinal);
+        foreach (var (name, scheme, fans, blocks, reason) in declarations.Declared)
+        {
+            var declaration = new Declaration(scheme, fans, blocks, reason, by);
+            if (own.Any(p => p.Name == name)) mine[name] = declaration;
+            else
+            {
+                var (context, parameter) = below[name];
+                if (!_declaredBelow.TryGetValue(context, out var forContext)) _declaredBelow[context] = forContext = new(StringComparer.Ordinal);
+                forContext[parameter] = declaration;   // an inner module's declaration, collected later, wins (nearest first)
+            }
+        }
+        _declaredOwn[c] = mine;
+    }
+
     /// <summary>An <see cref="IInitializable"/> module: each declared parameter by its scheme, the rest skipped.</summary>
     private void SelfInitializing(ModuleContext c, List<(string Name, Tensor Tensor)> own)
     {
-        var declarations = new ParameterDeclarations(c, own.Select(p => (p.Name, (TorchSharp.Modules.Parameter)p.Tensor)).ToList());
-        ((IInitializable)c.Module).DeclareInit(declarations);
-        string by = $"{c.TypeName}.DeclareInit";
+        var declared = _declaredOwn[c];
         foreach (var (name, p) in own)
+            Add(declared.TryGetValue(name, out var d)
+                ? DeclaredEntry(c, name, p, d)
+                : Row(c, name, p, "", InitAction.Skipped, $"not declared by {c.TypeName}.DeclareInit") with { Source = ActivationSource.Intrinsic });
+    }
+
+    /// <summary>A declared parameter's entry: kept, drawn in blocks, or drawn by its scheme with its declared or shape-rule fans.</summary>
+    private PlannedParameter DeclaredEntry(ModuleContext c, string name, Tensor p, Declaration d)
+    {
+        var entry = d.Scheme is null ? Row(c, name, p, "keep", InitAction.Kept, $"kept by {d.By}")
+            : d.Blocks > 1 ? Blocks(c, name, p, d.Scheme, d.Blocks, "one per declared block")
+            : Weight(c.Path, c.TypeName, name, p, d.Scheme, () => d.Fans ?? Fans.FromShape(p.shape, Qualified(c.Path, name)));
+        return entry with { Source = ActivationSource.Intrinsic, Reason = $"{d.By}: {d.Reason}" };
+    }
+
+    /// <summary>Replaces the entries from <paramref name="first"/> on that an enclosing module declared (<see cref="_declaredBelow"/>).</summary>
+    private void ReplaceDeclared(ModuleContext c, int first, Dictionary<string, Declaration> declared)
+    {
+        for (int i = first; i < _plan.Parameters.Count; i++)
         {
-            var d = declarations.Declared.FirstOrDefault(x => x.Name == name);
-            PlannedParameter entry;
-            if (d.Name is null)
-                entry = Row(c, name, p, "", InitAction.Skipped, $"not declared by {by}");
-            else if (d.Scheme is null)
-                entry = Row(c, name, p, "keep", InitAction.Kept, $"kept by {by}");
-            else if (d.Blocks > 1)
-                entry = Blocks(c, name, p, d.Scheme, d.Blocks);
-            else
-                entry = Weight(c.Path, c.TypeName, name, p, d.Scheme, () => d.Fans ?? Fans.FromShape(p.shape, Qualified(c.Path, name)));
-            Add(entry with { Source = ActivationSource.Intrinsic, Reason = d.Name is null ? "" : $"{by}: {d.Reason}" });
+            var e = _plan.Parameters[i];
+            if (!declared.TryGetValue(e.Name, out var d)) continue;
+            if (!e.Tensor.IsInvalid && _planned.TryGetValue(StorageKey(e.Tensor), out var owner) && owner == e.QualifiedName)
+                _planned.Remove(StorageKey(e.Tensor));
+            _plan.Parameters[i] = DeclaredEntry(c, e.Name, e.Tensor, d);
         }
     }
 
@@ -603,7 +759,8 @@ internal sealed class InitPlanner : ModuleVisitor
     {
         var contexts = root.PreOrder().Where(c => !c.IsShared).ToList();
         foreach (var rule in policy.Overrides.Select(r => (r.Match, r.Description))
-                     .Concat(policy.ZeroLastNormBlocks.Select(r => (r.Match, r.Description))))
+                     .Concat(policy.ZeroLastNormBlocks.Select(r => (r.Match, r.Description)))
+                     .Concat(policy.StackedBlockRules.Select(r => (r.Match, r.Description))))
             if (!contexts.Any(rule.Match))
                 yield return $"{rule.Description} matches no module of this model (paths and globs are case-sensitive: {Paths(contexts)})";
         foreach (var hint in policy.Hints)

@@ -22,32 +22,42 @@ namespace TorchInit;
 /// </example>
 public interface IInitializable
 {
-    /// <summary>Declares, for each of the module's own parameters (<c>named_parameters(recurse: false)</c>), how it is initialized.</summary>
-    /// <param name="init">Collects the declarations; parameters left undeclared are skipped and reported.</param>
+    /// <summary>
+    /// Declares, for each of the module's own parameters (<c>named_parameters(recurse: false)</c>), how it is initialized; it
+    /// may also declare a submodule's parameter by its dotted name ("c_attn.weight": a fused q, k, v projection as 3 blocks).
+    /// </summary>
+    /// <param name="init">Collects the declarations; own parameters left undeclared are skipped and reported, a submodule's
+    /// undeclared parameters follow the policy.</param>
     void DeclareInit(ParameterDeclarations init);
 }
 
 /// <summary>The declarations an <see cref="IInitializable"/> module makes for its own parameters.</summary>
 public sealed class ParameterDeclarations
 {
-    private readonly Dictionary<string, Parameter> _parameters;
+    private readonly HashSet<string> _own;
+    private readonly IReadOnlyCollection<string> _below;
     internal readonly List<(string Name, InitScheme? Scheme, Fans? Fans, int Blocks, string Reason)> Declared = new();
 
-    internal ParameterDeclarations(ModuleContext module, IReadOnlyList<(string Name, Parameter Parameter)> parameters)
+    internal ParameterDeclarations(ModuleContext module, IEnumerable<string> ownParameters, IReadOnlyCollection<string> submoduleParameters)
     {
         Module = module;
-        _parameters = parameters.ToDictionary(p => p.Name, p => p.Parameter);
+        _own = new HashSet<string>(ownParameters, StringComparer.Ordinal);
+        _below = submoduleParameters;
     }
 
     /// <summary>The module being planned: its path, parent and position.</summary>
     public ModuleContext Module { get; }
 
     /// <summary>The names of the module's own parameters.</summary>
-    public IReadOnlyCollection<string> ParameterNames => _parameters.Keys;
+    public IReadOnlyCollection<string> ParameterNames => _own;
+
+    /// <summary>The dotted names of its submodules' parameters ("c_attn.weight"), which a declaration may name too.</summary>
+    public IReadOnlyCollection<string> SubmoduleParameterNames => _below;
 
     /// <summary>
-    /// <paramref name="parameter"/> is initialized by <paramref name="scheme"/>, with <paramref name="fans"/> (null: PyTorch's
-    /// shape rule, fan_in = size(1) × receptive field); <paramref name="reason"/> appears in the report.
+    /// <paramref name="parameter"/> (an own parameter, or a submodule's by its dotted name) is initialized by
+    /// <paramref name="scheme"/>, with <paramref name="fans"/> (null: PyTorch's shape rule, fan_in = size(1) × receptive field;
+    /// σ = gain × √(scale / fan) for a variance-scaling scheme); <paramref name="reason"/> appears in the report.
     /// </summary>
     /// <exception cref="ArgumentException">The module has no such parameter, or it was declared already.</exception>
     public ParameterDeclarations Use(string parameter, InitScheme scheme, string reason, Fans? fans = null)
@@ -57,8 +67,9 @@ public sealed class ParameterDeclarations
     }
 
     /// <summary>
-    /// <paramref name="parameter"/> is <paramref name="blocks"/> equal blocks stacked along dimension 0 (q, k, v of a fused
-    /// projection; the gates of a recurrent weight), each initialized by <paramref name="scheme"/> with its own fans.
+    /// <paramref name="parameter"/> (an own parameter, or a submodule's by its dotted name: "c_attn.weight") is
+    /// <paramref name="blocks"/> equal blocks stacked along dimension 0 (q, k, v of a fused projection; the gates of a
+    /// recurrent weight), each [size(0) / blocks, …] block initialized by <paramref name="scheme"/> with its own fans.
     /// </summary>
     /// <exception cref="ArgumentException">The module has no such parameter, it was declared already, or <paramref name="blocks"/> is below 1.</exception>
     public ParameterDeclarations UseBlocks(string parameter, InitScheme scheme, int blocks, string reason)
@@ -76,8 +87,9 @@ public sealed class ParameterDeclarations
     {
         ArgumentNullException.ThrowIfNull(parameter);
         ArgumentNullException.ThrowIfNull(reason);
-        if (!_parameters.ContainsKey(parameter))
-            throw new ArgumentException($"{Module} has no parameter '{parameter}'. Its parameters: {string.Join(", ", _parameters.Keys)}.", nameof(parameter));
+        if (!_own.Contains(parameter) && !_below.Contains(parameter))
+            throw new ArgumentException($"{Module} has no parameter '{parameter}'. Its parameters: {string.Join(", ", _own.Concat(_below.Take(12)))}" +
+                                        $"{(_below.Count > 12 ? ", …" : "")}.", nameof(parameter));
         if (Declared.Any(d => d.Name == parameter))
             throw new ArgumentException($"{Module}: parameter '{parameter}' is declared twice.", nameof(parameter));
         if (fans is { FanIn: < 0 } or { FanOut: < 0 })

@@ -87,10 +87,36 @@ internal sealed class ActivationFinder(InitPolicy policy, ForwardTrace? trace, M
         int first = trace!.FirstCall(layer.Module);
         if (first < 0) return null;
         var skipped = new List<string>();
-        for (int i = first + 1; i < trace.Calls.Count; i++)
+        var beside = ShortcutsBeside(layer);
+        int start = first + 1;
+        // A layer on a shortcut that runs before the residual branch (identity = downsample(x) first): what follows it is what
+        // follows the sum, after the branch's last layer or normalization, so the branch's calls are passed over.
+        foreach (var block in layer.Ancestors())
+            if (ResidualLayout.Shortcut(block) is { } shortcut && ResidualLayout.Within(layer, shortcut))
+            {
+                var inBlock = block.PreOrder().Where(c => !c.IsPart && !c.IsShared).ToDictionary(c => c.Module, c => c, ReferenceEqualityComparer.Instance);
+                int last = -1;
+                for (int i = start; i < trace.Calls.Count && inBlock.TryGetValue(trace.Calls[i], out var c); i++)
+                    if (!ResidualLayout.Within(c, shortcut) && LayerTaxonomy.Classify(c) is var k && (LayerTaxonomy.IsLayer(k) || k == LayerKind.Normalization))
+                        last = i;
+                if (last >= 0)
+                {
+                    skipped.Add($"the residual branch of block '{block.Path}' beside its shortcut '{shortcut.Path}'");
+                    start = last + 1;
+                }
+                break;
+            }
+        for (int i = start; i < trace.Calls.Count; i++)
         {
             var m = trace.Calls[i];
             var path = _pathOf.TryGetValue(m, out var p) ? p : "?";
+            if (beside.TryGetValue(m, out var shortcut))
+            {
+                // The shortcut runs between the residual branch and the sum (torchvision's downsample): what follows the
+                // branch is what follows the sum, so the search goes on after it.
+                if (!skipped.Contains(shortcut)) skipped.Add(shortcut);
+                continue;
+            }
             if (policy.IsNeutral(m))
             {
                 skipped.Add($"{ModuleTree.TypeName(m)} '{path}'");
@@ -105,6 +131,20 @@ internal sealed class ActivationFinder(InitPolicy policy, ForwardTrace? trace, M
             return new(Activation.Unknown(ModuleTree.TypeName(m)), true, $"{ModuleTree.TypeName(m)} '{path}' runs next{After(skipped)} (traced)");
         }
         return new(Activation.Output, true, $"nothing runs after it{After(skipped)} (traced): the model's output");
+    }
+
+    /// <summary>
+    /// The modules of the shortcuts (<see cref="ResidualLayout.Shortcut"/>) of the residual blocks enclosing
+    /// <paramref name="layer"/> that it is not part of, each with how the report names it.
+    /// </summary>
+    private static Dictionary<nn.Module, string> ShortcutsBeside(ModuleContext layer)
+    {
+        var beside = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
+        foreach (var block in layer.Ancestors())
+            if (ResidualLayout.Shortcut(block) is { } shortcut && !ResidualLayout.Within(layer, shortcut))
+                foreach (var c in shortcut.PreOrder().Where(c => !c.IsPart))
+                    beside.TryAdd(c.Module, $"the shortcut {shortcut.TypeName} '{shortcut.Path}' of block '{block.Path}'");
+        return beside;
     }
 
     private static bool IsLayer(nn.Module m) =>

@@ -104,6 +104,7 @@ public sealed partial record InitPolicy
     internal IReadOnlyList<Rule<InitScheme?>> Overrides { get; init; } = [];
     internal IReadOnlyList<Rule<Activation>> Hints { get; init; } = [];
     internal IReadOnlyList<Rule<bool>> ZeroLastNormBlocks { get; init; } = [];
+    internal IReadOnlyList<Rule<int>> StackedBlockRules { get; init; } = [];
     internal IReadOnlyDictionary<ActivationKind, InitScheme> Mapping { get; init; } = new Dictionary<ActivationKind, InitScheme>();
     internal IReadOnlyList<(Type Type, Activation? Activation)> ModuleTypes { get; init; } = [];
 
@@ -244,6 +245,27 @@ public sealed partial record InitPolicy
         ArgumentNullException.ThrowIfNull(predicate);
         return this with { ZeroLastNormBlocks = [.. ZeroLastNormBlocks, new(predicate, true, description)] };
     }
+
+    /// <summary>
+    /// The weight of each layer whose dotted path matches <paramref name="pathGlob"/> is <paramref name="blocks"/> equal blocks
+    /// stacked along dimension 0 — a fused q, k, v projection (nanoGPT's <c>c_attn</c>, timm's <c>qkv</c>: 3 blocks of
+    /// [d, d]), or fused gates — and each block is drawn by the layer's scheme with its own fans, in order, as PyTorch's
+    /// <c>init.xavier_uniform_(w[k·d:(k+1)·d])</c> for k = 0, 1, 2. For Glorot, σ = gain × √(2 / (fan_in + fan_out)) becomes
+    /// gain × √(1 / d) per [d, d] block instead of gain × √(2 / 4d) for the [3d, d] whole. TorchSharp's <c>Linear</c> is sealed,
+    /// so this says by path what a module would otherwise declare (<see cref="IInitializable"/>). A fixed-std scheme draws the
+    /// whole tensor (each block would get the same std).
+    /// </summary>
+    /// <param name="pathGlob">An exact path or a glob ("*.c_attn", "blocks.*.attn.qkv").</param>
+    /// <param name="blocks">The number of blocks, at least 2; the weight's size(0) must divide by it.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="blocks"/> is below 2.</exception>
+    public InitPolicy StackedBlocks(string pathGlob, int blocks)
+    {
+        var match = Glob.Matcher(pathGlob);
+        if (blocks < 2) throw new ArgumentOutOfRangeException(nameof(blocks), blocks, "A stacked weight has at least 2 blocks.");
+        return this with { StackedBlockRules = [.. StackedBlockRules, new(c => match(c.Path), blocks, $"StackedBlocks(\"{pathGlob}\", {blocks})")] };
+    }
+
+    internal Rule<int>? StackedBlocksFor(ModuleContext c) => StackedBlockRules.LastOrDefault(r => r.Match(c));
 
     private static InitScheme Concrete(InitScheme scheme) => scheme ?? throw new ArgumentNullException(nameof(scheme));
 
