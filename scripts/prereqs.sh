@@ -7,7 +7,9 @@
 #  2. with --with-pytorch: the reference PyTorch used by scripts/gen_fixtures.py and the twins: Debian 13's
 #     python3-torch 2.6 (nearest to TorchSharp's libtorch 2.10), installed with the same pinned apt run, with
 #     trixie's python3-sympy (bookworm's is too old for 2.6) and python3-scipy. It pulls python3.13, so
-#     /usr/bin/python3 becomes 3.13. An older torch in /usr/bin/python3 is replaced.
+#     /usr/bin/python3 becomes 3.13. An older torch in /usr/bin/python3 is replaced. Then Debian 13's
+#     python3-torchvision 0.21 (built against that torch 2.6; scripts/gen_torchvision_fixtures.py uses its model
+#     zoo), the same pinned way with --no-install-recommends, unless /usr/bin/python3 already imports torchvision.
 # Elsewhere it explains the requirement and exits non-zero.
 set -euo pipefail
 
@@ -15,7 +17,7 @@ want_pytorch=0
 for a in "$@"; do
   case "$a" in
     --with-pytorch) want_pytorch=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "prereqs.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -101,6 +103,7 @@ fi
 # The reference PyTorch: 2.6 or newer (1.13's float64 normal_ on small tensors and its erfinv differ from libtorch 2.10).
 REF_TORCH_MIN=2.6
 torch_version() { /usr/bin/python3 -c 'import torch; print(torch.__version__)' 2>/dev/null; }
+torchvision_version() { /usr/bin/python3 -c 'import torchvision; print(torchvision.__version__)' 2>/dev/null; }
 torch_is_reference() {
   local v; v=$(torch_version) || return 1
   [ "$(printf '%s\n%s\n' "$REF_TORCH_MIN" "${v%%+*}" | sort -V | head -n1)" = "$REF_TORCH_MIN" ]
@@ -116,5 +119,16 @@ if [ "$want_pytorch" = 1 ]; then
     say "reference PyTorch now: $(torch_version)"
   else
     say "reference PyTorch >= $REF_TORCH_MIN (/usr/bin/python3 with torch) is missing and this script installs it on Debian only"; exit 1
+  fi
+  if torchvision_version >/dev/null; then
+    say "reference torchvision present: $(torchvision_version)"
+  elif command -v apt-get >/dev/null && [ "${ID:-}" = debian ]; then
+    say "installing Debian 13's python3-torchvision (the model zoo behind scripts/gen_torchvision_fixtures.py)"
+    # Its recommends pull dozens of packages the zoo's constructors never use.
+    install_from_trixie --no-install-recommends python3-torchvision
+    torchvision_version >/dev/null || { say "python3-torchvision from trixie installed but /usr/bin/python3 cannot import torchvision"; exit 1; }
+    say "reference torchvision now: $(torchvision_version)"
+  else
+    say "torchvision (/usr/bin/python3) is missing and this script installs it on Debian only"; exit 1
   fi
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start 2: installs the prerequisites if needed, checks the committed PyTorch fixtures against real
-# PyTorch when it is installed (CI installs it), then builds and runs every test: on net10.0 (TorchInit.sln) and, for
-# the library's net8.0 build, on the .NET 8 runtime (scripts/test-net8.sh).
+# PyTorch and the torchvision ones against real torchvision when they are installed (CI installs both), then
+# builds and runs every test: on net10.0 (TorchInit.sln) and, for the library's net8.0 build, on the .NET 8
+# runtime (scripts/test-net8.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prereqs.sh
@@ -9,6 +10,11 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   /usr/bin/python3 scripts/gen_fixtures.py --check
 else
   echo "test.sh: reference PyTorch not installed; testing against the committed fixtures only (bash scripts/prereqs.sh --with-pytorch installs it)"
+fi
+if /usr/bin/python3 -c 'import torchvision' 2>/dev/null; then
+  /usr/bin/python3 scripts/gen_torchvision_fixtures.py --check
+else
+  echo "test.sh: reference torchvision not installed; testing against the committed torchvision fixtures only (bash scripts/prereqs.sh --with-pytorch installs it)"
 fi
 bash scripts/pack-local.sh   # the examples consume TorchInit as a package from ./local-feed
 dotnet build TorchInit.sln -c Release -warnaserror -nologo -v q
