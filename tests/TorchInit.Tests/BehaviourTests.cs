@@ -117,7 +117,7 @@ public class BehaviourTests
         Assert.Throws<ArgumentException>(() => InitScheme.Normal(-1));
         Assert.Throws<ArgumentException>(() => InitScheme.Normal(double.NaN));
         Assert.Throws<ArgumentException>(() => InitScheme.Normal(double.PositiveInfinity));
-        Assert.Throws<ArgumentException>(() => InitScheme.Normal(0.1, mean: double.NaN));
+        Assert.Throws<ArgumentException>(() => InitScheme.Normal(double.NaN, 0.1));
         Assert.Throws<ArgumentException>(() => InitScheme.Uniform(1, 0));
         Assert.Throws<ArgumentException>(() => InitScheme.Uniform(double.NegativeInfinity, 0));
         Assert.Throws<ArgumentException>(() => InitScheme.Constant(double.NaN));

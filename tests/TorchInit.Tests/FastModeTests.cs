@@ -26,7 +26,7 @@ public class FastModeTests
 
     private static InitScheme SchemeOf(string name) => name switch
     {
-        "Normal" => InitScheme.Normal(0.02, mean: 0.5),
+        "Normal" => InitScheme.Normal(0.5, 0.02),
         "Uniform" => InitScheme.Uniform(-0.2, 0.6),
         _ => InitScheme.Parse(name),
     };

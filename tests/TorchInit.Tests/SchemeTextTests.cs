@@ -15,7 +15,7 @@ public class SchemeTextTests
             case 9: return InitScheme.DeltaOrthogonal.WithNonlinearity(nl, slope);
             case 0: return InitScheme.VarianceScaling(Math.Abs(Num()) + 1e-3, (FanMode)r.Next(0, 3), (Distribution)r.Next(0, 3), nl, slope);
             case 1: return InitScheme.Named[r.Next(InitScheme.Named.Count)] is var n && !double.IsNaN(n.Gain) ? n.WithNonlinearity(nl, slope) : n;
-            case 2: return InitScheme.Normal(Math.Abs(Num()), Num());
+            case 2: return InitScheme.Normal(Num(), Math.Abs(Num()) + 1e-3);
             case 3: { double a = Num(), b = Num(); return InitScheme.Uniform(Math.Min(a, b), Math.Max(a, b)); }
             case 4: return InitScheme.Constant(Num());
             case 5: return InitScheme.Orthogonal.WithNonlinearity(nl, slope);

@@ -64,10 +64,10 @@ public class StatisticalTests
         ["LeCunTruncatedNormal"] = (InitScheme.LeCunTruncatedNormal, VS(Distribution.TruncatedNormal, FanMode.FanIn, 1)),
         // kaiming_uniform_(a=√5): gain √(2/(1+5)), bound = √3·gain/√fan_in = 1/√fan_in.
         ["TorchDefault"] = (InitScheme.TorchDefault, VS(Distribution.Uniform, FanMode.FanIn, Math.Sqrt(2.0 / 6.0), torchBias: true)),
-        ["Zeros"] = (InitScheme.Zeros, _ => new Expect("constant", 0, 0, 0, double.NaN)),
+        ["zeros"] = (InitScheme.Zeros, _ => new Expect("constant", 0, 0, 0, double.NaN)),
         ["Normal(0.01)"] = (InitScheme.Normal(0.01), _ => new Expect("normal", 0, 0.01, double.PositiveInfinity, double.NaN)),
         ["Normal(1)"] = (InitScheme.Normal(1), _ => new Expect("normal", 0, 1, double.PositiveInfinity, double.NaN)),
-        ["Normal(0.3, mean 0.2)"] = (InitScheme.Normal(0.3, mean: 0.2), _ => new Expect("normal", 0.2, 0.3, double.PositiveInfinity, double.NaN)),
+        ["Normal(0.3, mean 0.2)"] = (InitScheme.Normal(0.2, 0.3), _ => new Expect("normal", 0.2, 0.3, double.PositiveInfinity, double.NaN)),
         ["Uniform(-0.3,0.3)"] = (InitScheme.Uniform(-0.3, 0.3), _ => new Expect("uniform", 0, 0.6 / Math.Sqrt(12), 0.3, double.NaN)),
         ["VS(2.5,FanOut,Normal)"] = (InitScheme.VarianceScaling(2.5, FanMode.FanOut, Distribution.Normal),
             VS(Distribution.Normal, FanMode.FanOut, 1, 2.5)),

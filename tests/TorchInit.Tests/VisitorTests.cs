@@ -270,7 +270,7 @@ public class VisitorTests
         Assert.Contains("For<Conv2d>", report.Decision("conv").Reason);
         Assert.Equal("LeCunUniform", report["head.fc1.weight"].Scheme);
         Assert.Contains("ForPath(\"head.*\")", report.Decision("head.fc1").Reason);
-        Assert.Equal("Zeros", report["head.fc2.weight"].Scheme);
+        Assert.Equal("zeros", report["head.fc2.weight"].Scheme);   // one spelling, as the built-in rules'
         Assert.Equal(0.0, P(model, "head.fc2.weight").abs().max().item<float>());
 
         // Auto as an override inside a fixed default.

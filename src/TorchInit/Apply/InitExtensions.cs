@@ -27,7 +27,7 @@ public static class InitExtensions
     /// <exception cref="ArgumentNullException"><paramref name="module"/> or <paramref name="policy"/> is null.</exception>
     /// <exception cref="ArgumentException">Invalid options, or a parameter the scheme cannot fill (fewer than 2 dimensions for a fan-based scheme, a fan of 0, an integer or complex dtype); nothing was written.</exception>
     /// <exception cref="InvalidOperationException">A parameter to initialize is on the meta device, or the traced forward pass failed; nothing was written.</exception>
-    /// <exception cref="ObjectDisposedException">The module, a submodule or a parameter was disposed; nothing was written.</exception>
+    /// <exception cref="ObjectDisposedException">The module, a submodule, a parameter or the options' generator was disposed; nothing was written.</exception>
     public static InitReport ApplyInit(this nn.Module module, InitPolicy policy, InitOptions? options = null, Action? traceForward = null) =>
         Run(module, policy, options, traceForward, dryRun: false);
 
@@ -69,7 +69,7 @@ public static class InitExtensions
     /// <exception cref="ArgumentException">Negative fans, a fan of 0 for a non-empty tensor, invalid options, or a dtype the scheme cannot fill.</exception>
     public static InitReport ApplyInit(this Tensor tensor, InitScheme scheme, Fans fans, InitOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
+        TensorCheck.EnsureAlive(tensor, generator: null);
         ArgumentNullException.ThrowIfNull(scheme);
         if (fans.FanIn < 0 || fans.FanOut < 0)
             throw new ArgumentException($"Fans must be non-negative, got {fans}.", nameof(fans));
@@ -83,7 +83,7 @@ public static class InitExtensions
     /// <exception cref="ArgumentException">A fan-based scheme on a tensor with fewer than 2 dimensions (the message names the shape), or a dtype the scheme cannot fill.</exception>
     public static InitReport ApplyInit(this Tensor tensor, InitScheme scheme, InitOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
+        TensorCheck.EnsureAlive(tensor, generator: null);
         ArgumentNullException.ThrowIfNull(scheme);
         return RunTensor(tensor, scheme, () => Fans.FromShape(tensor.shape), options);
     }
@@ -94,16 +94,27 @@ public static class InitExtensions
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(policy);
         options ??= new InitOptions();
-        options.Validate();
+        Validate(policy, options);
         var plan = InitPlanner.Plan(module, policy, options, traceForward);
-        return dryRun ? PlanWriter.DryRun(plan) : PlanWriter.Write(plan, options);
+        return dryRun ? PlanWriter.DryRun(plan, options) : PlanWriter.Write(plan, options);
+    }
+
+    /// <summary>
+    /// The checks of a call's options and policy before anything is planned: the options' (<see cref="InitOptions.Validate"/>), and the
+    /// policy's enum values, which a cast integer could otherwise make act as a defined one.
+    /// </summary>
+    internal static void Validate(InitPolicy policy, InitOptions options)
+    {
+        options.Validate();
+        Check.Defined(policy.Embeddings, nameof(InitPolicy.Embeddings), "InitPolicy.Embeddings");
+        foreach (var kind in policy.Mapping.Keys) Check.Defined(kind, "kind", "InitPolicy.Map's kind");
     }
 
     private static InitReport RunTensor(Tensor tensor, InitScheme scheme, Func<Fans> fans, InitOptions? options)
     {
         options ??= new InitOptions();
         options.Validate();
-        return PlanWriter.Write(InitPlanner.PlanTensor(tensor, scheme, fans, options), options);
+        return PlanWriter.Write(InitPlanner.PlanTensor(tensor, scheme, fans, options), options, ofModule: false);
     }
 
     private static Action Forward(nn.Module<Tensor, Tensor> module, Tensor sampleInput)

@@ -50,14 +50,18 @@ public sealed record InitOptions
     /// <see cref="InitPolicy.Auto"/> every kind it handles (those, Bilinear, Embedding, RNN/LSTM/GRU, normalization, activation
     /// parameters); layers named by an override and <see cref="IInitializable"/> modules are handled in both. A listed type the
     /// policy has no rule for is initialized like a Linear layer: its <c>weight</c> by the scheme (or, under Auto, by the
-    /// activation that follows it), its <c>bias</c> by the bias policy.
+    /// activation that follows it), its <c>bias</c> by the bias policy. An empty collection initializes no layer type (a line in
+    /// <see cref="InitReport.PolicyWarnings"/> says so).
     /// </summary>
     public IReadOnlyCollection<Type>? LayerTypes { get; init; }
 
     /// <summary>Whether parameters with <c>requires_grad = false</c> (frozen) are initialized too. Default false: they are skipped and reported.</summary>
     public bool IncludeFrozen { get; init; }
 
-    /// <summary>Overrides the scheme's gain (the nonlinearity's <see cref="TorchInit.Gain"/>); must be finite and non-negative.</summary>
+    /// <summary>
+    /// Overrides the scheme's gain (the nonlinearity's <see cref="TorchInit.Gain"/>); must be finite and non-negative. 0 is allowed, as
+    /// PyTorch's <c>gain=0</c> is, and makes every weight a gain scheme writes 0: the report's <see cref="InitReport.PolicyWarnings"/> then says so.
+    /// </summary>
     public double? Gain { get; init; }
 
     /// <summary>
@@ -80,6 +84,13 @@ public sealed record InitOptions
 
     internal void Validate()
     {
+        // Undefined enum values (a cast integer) would otherwise act as some defined value: Fast, Torch, TorchDefault, OnCpu.
+        if (Bias is BiasInit bias) Check.Defined(bias, nameof(Bias), "InitOptions.Bias");
+        Check.Defined(SeededDraws, nameof(SeededDraws), "InitOptions.SeededDraws");
+        Check.Defined(FanConvention, nameof(FanConvention), "InitOptions.FanConvention");
+        Check.Defined(Engine, nameof(Engine), "InitOptions.Engine");
+        // TorchSharp draws from the global generator when handed a disposed one: refuse it before anything is drawn.
+        Check.Alive(Generator, nameof(Generator));
         if (Seed is not null && Generator is not null)
             throw new ArgumentException("Set either Seed or Generator, not both.");
         if (Seed is < 0)

@@ -21,17 +21,40 @@ internal static class PlanWriter
     }
 
     /// <summary>The report of a dry run: the plan's rows, entries to be written marked <see cref="InitAction.Planned"/>.</summary>
-    public static InitReport DryRun(InitPlan plan)
+    public static InitReport DryRun(InitPlan plan, InitOptions options)
     {
         Validate(plan, dryRun: true);
         var rows = plan.Parameters.Select(e => e.Writes
             ? e.ToRow() with { Action = InitAction.Planned, Note = e.Note.Length == 0 ? "dry run" : $"dry run; {e.Note}" }
             : e.ToRow()).ToList();
-        return new InitReport(rows, plan.Unhandled, plan.Decisions, plan.PolicyWarnings);
+        return new InitReport(rows, plan.Unhandled, plan.Decisions, Warnings(plan, options, ofModule: true));
+    }
+
+    /// <summary>
+    /// The plan's policy warnings, and those of options that are probably a mistake: a gain of 0 (every weight a gain scheme
+    /// writes is then 0), and an empty <see cref="InitOptions.LayerTypes"/> (no layer type is initialized; only for a module's plan).
+    /// </summary>
+    private static List<string> Warnings(InitPlan plan, InitOptions options, bool ofModule)
+    {
+        var warnings = new List<string>(plan.PolicyWarnings);
+        if (options.Gain == 0)
+        {
+            var zeroed = plan.Parameters.Where(e => e.Writes && e.Gain == 0).Select(e => e.QualifiedName).ToList();
+            if (zeroed.Count > 0)
+                warnings.Add($"InitOptions.Gain = 0 makes every weight its schemes write 0 ({string.Join(", ", zeroed.Take(8))}{(zeroed.Count > 8 ? ", …" : "")}): " +
+                             "a constant, whose units all compute the same thing. If zeros are meant, InitScheme.Zeros says so; otherwise leave Gain unset or give the gain you mean.");
+        }
+        if (ofModule && options.LayerTypes is { Count: 0 })
+            warnings.Add("InitOptions.LayerTypes is empty, so no layer type is initialized (only layers named by an override and IInitializable modules are): " +
+                         "null means the kinds the policy has rules for.");
+        return warnings;
     }
 
     /// <summary>Checks, then writes <paramref name="plan"/>; returns the report with the realized statistics when <see cref="InitOptions.MeasureRealized"/>.</summary>
-    public static InitReport Write(InitPlan plan, InitOptions options)
+    /// <param name="plan">The plan.</param>
+    /// <param name="options">The call's options (generator, engine, measuring, and the options warned about).</param>
+    /// <param name="ofModule">Whether the plan is a module's (false: one tensor's, to which <see cref="InitOptions.LayerTypes"/> does not apply).</param>
+    public static InitReport Write(InitPlan plan, InitOptions options, bool ofModule = true)
     {
         Validate(plan, dryRun: false);
         using var sampler = new Sampler(options);
@@ -47,7 +70,7 @@ internal static class PlanWriter
             var (mean, std) = Measure(e.Tensor, moments, options);
             rows.Add(e.ToRow() with { RealizedMean = mean, RealizedStd = std });
         }
-        return new InitReport(rows, plan.Unhandled, plan.Decisions, plan.PolicyWarnings);
+        return new InitReport(rows, plan.Unhandled, plan.Decisions, Warnings(plan, options, ofModule));
     }
 
     /// <summary>

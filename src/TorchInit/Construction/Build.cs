@@ -110,7 +110,7 @@ public static class Build
         ArgumentNullException.ThrowIfNull(factory);
         ArgumentNullException.ThrowIfNull(policy);
         options ??= new InitOptions();
-        options.Validate();
+        InitExtensions.Validate(policy, options);
         device ??= CPU;
         var previous = get_default_device();
         // Layers that initialize natively before moving to the default device draw from the global generator even on the

@@ -35,20 +35,42 @@ public enum FanConvention
 /// <param name="FanOut">Number of outputs that one input unit feeds.</param>
 public readonly record struct Fans(long FanIn, long FanOut)
 {
-    /// <summary>The fan selected by <paramref name="mode"/>; <see cref="FanMode.FanAvg"/> gives (fan_in + fan_out) / 2.</summary>
-    public double Select(FanMode mode) => mode switch
+    /// <summary>The fan selected by <paramref name="mode"/>; <see cref="FanMode.FanAvg"/> gives (fan_in + fan_out) / 2, summed in floating point (no overflow).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a <see cref="FanMode"/>.</exception>
+    public double Select(FanMode mode) => Check.Defined(mode, nameof(mode)) switch
     {
         FanMode.FanIn => FanIn,
         FanMode.FanOut => FanOut,
-        FanMode.FanAvg => (FanIn + FanOut) / 2.0,
-        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+        _ => ((double)FanIn + FanOut) / 2.0,
     };
+
+    /// <summary>a × b, or an <see cref="ArgumentException"/> when the product does not fit in 64 bits.</summary>
+    private static long Times(long a, long b, ReadOnlySpan<long> shape, string parameterName)
+    {
+        try { return checked(a * b); }
+        catch (OverflowException)
+        {
+            throw new ArgumentException(
+                $"The fans of '{parameterName}' with shape {Check.Shape(shape)} overflow a 64-bit integer ({a} × {b} ≈ {(double)a * b:G4}): " +
+                "no tensor of that shape can exist. Pass explicit fans.", parameterName);
+        }
+    }
+
+    /// <summary>The product of dimensions 2… (the receptive field), checked; negative sizes are refused.</summary>
+    private static long Receptive(ReadOnlySpan<long> shape, string parameterName)
+    {
+        foreach (long s in shape)
+            if (s < 0) throw new ArgumentException($"'{parameterName}' has a negative size in its shape {Check.Shape(shape)}.", parameterName);
+        long receptive = 1;
+        for (int i = 2; i < shape.Length; i++) receptive = Times(receptive, shape[i], shape, parameterName);
+        return receptive;
+    }
 
     /// <summary>
     /// PyTorch's rule for a weight of <paramref name="shape"/>: receptive field = product of dims 2…,
     /// fan_in = shape[1] × receptive field, fan_out = shape[0] × receptive field.
     /// </summary>
-    /// <exception cref="ArgumentException">The weight has fewer than 2 dimensions (PyTorch raises too).</exception>
+    /// <exception cref="ArgumentException">The weight has fewer than 2 dimensions (PyTorch raises too), a negative size, or fans that overflow a 64-bit integer.</exception>
     public static Fans FromShape(ReadOnlySpan<long> shape, string parameterName = "tensor")
     {
         if (shape.Length < 2)
@@ -56,22 +78,24 @@ public readonly record struct Fans(long FanIn, long FanOut)
                 $"Fan in and fan out cannot be computed for '{parameterName}' with shape [{string.Join(", ", shape.ToArray())}]: " +
                 "a fan-based scheme needs a weight with at least 2 dimensions. Pass explicit fans for other tensors.",
                 parameterName);
-        long receptive = 1;
-        for (int i = 2; i < shape.Length; i++) receptive *= shape[i];
-        return new Fans(shape[1] * receptive, shape[0] * receptive);
+        long receptive = Receptive(shape, parameterName);
+        return new Fans(Times(shape[1], receptive, shape, parameterName), Times(shape[0], receptive, shape, parameterName));
     }
 
     /// <summary>
     /// The fans of <paramref name="layer"/>'s weight under <paramref name="convention"/>.
     /// For <see cref="FanConvention.Layer"/> on a convolution, the channel counts and groups come from the layer.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="convention"/> is not a <see cref="FanConvention"/>.</exception>
+    /// <exception cref="ArgumentException">The weight has fewer than 2 dimensions, or fans that overflow a 64-bit integer.</exception>
     public static Fans ForLayer(TorchSharp.torch.nn.Module layer, ReadOnlySpan<long> weightShape, FanConvention convention, string parameterName = "weight")
     {
+        Check.Defined(convention, nameof(convention));
         var torchFans = FromShape(weightShape, parameterName);
         if (convention == FanConvention.Torch || layer is not Convolution conv)
             return torchFans;
-        long receptive = 1;
-        for (int i = 2; i < weightShape.Length; i++) receptive *= weightShape[i];
-        return new Fans(conv.in_channels / conv.groups * receptive, conv.out_channels / conv.groups * receptive);
+        long receptive = Receptive(weightShape, parameterName);
+        return new Fans(Times(conv.in_channels / conv.groups, receptive, weightShape, parameterName),
+            Times(conv.out_channels / conv.groups, receptive, weightShape, parameterName));
     }
 }

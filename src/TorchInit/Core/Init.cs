@@ -14,9 +14,10 @@ public static partial class Init
 {
     /// <summary>PyTorch's <c>_calculate_fan_in_and_fan_out</c>: fan_in = size(1) × receptive field, fan_out = size(0) × receptive field.</summary>
     /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions.</exception>
+    /// <exception cref="ObjectDisposedException">The tensor was disposed.</exception>
     public static Fans CalculateFans(Tensor tensor)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
+        TensorCheck.EnsureAlive(tensor, generator: null);
         return Fans.FromShape(tensor.shape);
     }
 
@@ -25,11 +26,13 @@ public static partial class Init
     /// (default [−2, 2], which is ±2σ only when std = 1 — the known trap; for ±2σ with the target
     /// variance kept, use a <see cref="Distribution.TruncatedNormal"/> scheme).
     /// </summary>
-    /// <exception cref="ArgumentException">A number is not finite, std is not positive, a ≥ b, or the tensor is not floating-point.</exception>
+    /// <exception cref="ArgumentException">A number is not finite, std is not positive (0 is a constant: <see cref="Constant"/>), a ≥ b, or the tensor is not floating-point.</exception>
+    /// <exception cref="ObjectDisposedException">The tensor or the generator was disposed.</exception>
     public static Tensor TruncNormal(Tensor tensor, double mean = 0.0, double std = 1.0, double a = -2.0, double b = 2.0, Generator? generator = null)
     {
+        TensorCheck.EnsureAlive(tensor, generator);
         Check.Finite(mean, nameof(mean)); Check.Finite(a, nameof(a)); Check.Finite(b, nameof(b));
-        Check.FinitePositive(std, nameof(std));
+        Check.NormalStd(std, mean, "TruncNormal(tensor, mean, std, a, b)");
         if (a >= b) throw new ArgumentException($"a ({a}) must be less than b ({b}).", nameof(a));
         return Write(tensor, new TruncatedNormalFill(mean, std, a, b), generator);
     }
@@ -50,20 +53,24 @@ public static partial class Init
     /// He/Kaiming uniform: U(−b, b), b = gain × √(3 / fan), gain = <see cref="Gain.Calculate"/>(<paramref name="nonlinearity"/>, <paramref name="a"/>).
     /// PyTorch: <c>kaiming_uniform_(a, mode, nonlinearity)</c>, whose default nonlinearity is leaky_relu with a = 0 (gain √2).
     /// </summary>
-    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions or is not floating-point, the mode is FanAvg, or the slope is not finite.</exception>
+    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions or is not floating-point, the mode is FanAvg or not a <see cref="FanMode"/>, the nonlinearity is not a <see cref="Nonlinearity"/>, or the slope is not finite.</exception>
     public static Tensor KaimingUniform(Tensor tensor, double a = 0, FanMode mode = FanMode.FanIn,
         Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Generator? generator = null) =>
-        Apply(tensor, new VarianceScalingScheme(1.0, Kaiming(mode), Distribution.Uniform, nonlinearity, a), generator);
+        Apply(tensor, Kaiming(a, mode, Distribution.Uniform, nonlinearity), generator);
 
     /// <summary>He/Kaiming normal: N(0, σ²), σ = gain / √fan. PyTorch: <c>kaiming_normal_(a, mode, nonlinearity)</c>.</summary>
-    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions or is not floating-point, the mode is FanAvg, or the slope is not finite.</exception>
+    /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions or is not floating-point, the mode is FanAvg or not a <see cref="FanMode"/>, the nonlinearity is not a <see cref="Nonlinearity"/>, or the slope is not finite.</exception>
     public static Tensor KaimingNormal(Tensor tensor, double a = 0, FanMode mode = FanMode.FanIn,
         Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Generator? generator = null) =>
-        Apply(tensor, new VarianceScalingScheme(1.0, Kaiming(mode), Distribution.Normal, nonlinearity, a), generator);
+        Apply(tensor, Kaiming(a, mode, Distribution.Normal, nonlinearity), generator);
 
-    private static FanMode Kaiming(FanMode mode) => mode == FanMode.FanAvg
-        ? throw new ArgumentException("Kaiming initialization takes FanIn or FanOut; FanAvg is Xavier's.", nameof(mode))
-        : mode;
+    private static VarianceScalingScheme Kaiming(double a, FanMode mode, Distribution distribution, Nonlinearity nonlinearity)
+    {
+        if (Check.Defined(mode, nameof(mode)) == FanMode.FanAvg)
+            throw new ArgumentException("Kaiming initialization takes FanIn or FanOut; FanAvg is Xavier's.", nameof(mode));
+        Check.Defined(nonlinearity, nameof(nonlinearity));
+        return new VarianceScalingScheme(1.0, mode, distribution, nonlinearity, a);
+    }
 
     /// <summary>
     /// Resolves <paramref name="scheme"/> for <paramref name="tensor"/> (fans by PyTorch's shape rule, gain overridden by
@@ -72,7 +79,7 @@ public static partial class Init
     /// </summary>
     internal static Tensor Apply(Tensor tensor, InitScheme scheme, Generator? generator, double? gain = null)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
+        TensorCheck.EnsureAlive(tensor, generator);
         if (gain is double g) Check.FiniteNonNegative(g, nameof(gain));
         var shape = tensor.shape;
         Fans? fans = scheme.NeedsFans ? Fans.FromShape(shape) : null;
@@ -84,7 +91,7 @@ public static partial class Init
 
     private static Tensor Write(Tensor tensor, Fill fill, Generator? generator)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
+        TensorCheck.EnsureAlive(tensor, generator);
         TensorCheck.EnsureWritable(tensor, fill, "tensor");
         using var sampler = new Sampler(generator);
         fill.Write(tensor, sampler);

@@ -1,3 +1,4 @@
+using System.Collections;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -5,7 +6,7 @@ namespace TorchInit;
 
 /// <summary>
 /// Whether a fill can be written to a tensor, checked for the whole plan before anything is written: the tensor is
-/// alive, has storage, and has a dtype the fill can hold. One wording for every entry point.
+/// alive, has storage, has a dtype the fill can hold, and no two of its elements share memory. One wording for every entry point.
 /// </summary>
 internal static class TensorCheck
 {
@@ -15,18 +16,19 @@ internal static class TensorCheck
     /// <summary>Throws the exception a write of <paramref name="fill"/> to <paramref name="t"/> would end in, before anything is written.</summary>
     /// <exception cref="ObjectDisposedException">The tensor was disposed.</exception>
     /// <exception cref="InvalidOperationException">The tensor is on the meta device (no storage).</exception>
-    /// <exception cref="ArgumentException">The dtype or shape does not fit the fill.</exception>
+    /// <exception cref="ArgumentException">The dtype or shape does not fit the fill, or elements of the tensor share memory.</exception>
     public static void EnsureWritable(Tensor t, Fill fill, string name)
     {
         EnsureAlive(t, name);
         if (t.device_type == DeviceType.META)
             throw new InvalidOperationException(
-                $"Parameter '{name}' {Check.Shape(t.shape)} is on the meta device and has no storage to initialize. " +
-                "Materialize the model first (e.g. module.to_empty(device)), then call ApplyInit.");
+                $"Parameter '{name}' {Check.Shape(t.shape)} is on the meta device and has no storage to initialize. Give it storage first: " +
+                "construct the layers on a real device (e.g. nn.Linear(in, out, device: torch.CPU)), or let Build.WithoutDefaultInit(() => new MyModel(), scheme) " +
+                "construct the model on the meta device, allocate each parameter once and initialize it.");
         EnsureFits(t, fill, name);
     }
 
-    /// <summary>The checks that hold on the meta device too (a dry run makes them): dtype and shape.</summary>
+    /// <summary>The checks that hold on the meta device too (a dry run makes them): dtype, shape and memory layout.</summary>
     public static void EnsureFits(Tensor t, Fill fill, string name)
     {
         EnsureAlive(t, name);
@@ -38,6 +40,11 @@ internal static class TensorCheck
         if (fill.Draws && !IsFloating(dtype))
             throw new ArgumentException(
                 $"Parameter '{name}' {Check.Shape(t.shape)} is {dtype}: a {fill.Distribution} fill needs a floating-point tensor (float16, bfloat16, float32 or float64).", name);
+        if (Overlap(t) is { } overlap)
+            throw new ArgumentException(
+                $"Parameter '{name}' {Check.Shape(t.shape)} with strides {Check.Shape(t.stride())}: {overlap}, so its elements overlap in memory " +
+                "and cannot be given values of their own (an expanded or otherwise overlapping view). Initialize the tensor it views, or give the " +
+                "parameter storage of its own (e.g. new Parameter(view.contiguous())).", name);
         if (fill.Problem(t) is { } problem)
             throw new ArgumentException($"Parameter '{name}': {problem}.", name);
     }
@@ -45,5 +52,68 @@ internal static class TensorCheck
     public static void EnsureAlive(Tensor t, string name)
     {
         if (t.IsInvalid) throw new ObjectDisposedException(name, $"Parameter '{name}' was disposed.");
+    }
+
+    /// <summary>The checks of a torch-named function's arguments before anything else: the tensor given and alive, the generator alive.</summary>
+    public static void EnsureAlive(Tensor? tensor, Generator? generator)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.IsInvalid) throw new ObjectDisposedException(nameof(tensor), "The tensor was disposed.");
+        Check.Alive(generator, nameof(generator));
+    }
+
+    /// <summary>Elements above which an overlap the stride test cannot rule out is not searched element by element (libtorch then writes as it does).</summary>
+    internal const long MaxOverlapSearch = 1L << 24;
+
+    /// <summary>
+    /// Why two elements of <paramref name="t"/> share memory, or null when none do (or when that cannot be decided cheaply). A
+    /// dimension of size &gt; 1 with stride 0 (an expanded view) always overlaps; otherwise the dimensions sorted by stride must each
+    /// step past everything the smaller ones reach (true of every contiguous tensor, transpose, permutation, slice and narrow), and
+    /// a layout that fails that test is searched element by element when it is small enough.
+    /// </summary>
+    internal static string? Overlap(Tensor t)
+    {
+        long n = t.numel();
+        if (n < 2 || t.is_contiguous()) return null;
+        var shape = t.shape;
+        var strides = t.stride();
+        var dims = new List<int>();
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] < 2) continue;
+            if (strides[d] == 0) return $"dimension {d} (size {shape[d]}) has stride 0";
+            if (strides[d] < 0) return null; // not a layout libtorch makes; leave it to libtorch
+            dims.Add(d);
+        }
+        dims.Sort((x, y) => strides[x].CompareTo(strides[y]));
+        long reach = 0;
+        bool separated = true;
+        foreach (int d in dims)
+        {
+            if (strides[d] <= reach) { separated = false; break; }
+            reach += (shape[d] - 1) * strides[d];
+        }
+        if (separated) return null;
+
+        // Every element's offset, marked in a bit set over the span the tensor covers.
+        long span = 1;
+        foreach (int d in dims) span += (shape[d] - 1) * strides[d];
+        if (n > MaxOverlapSearch || span > 8 * MaxOverlapSearch) return null;
+        var seen = new BitArray(checked((int)span));
+        var index = new long[dims.Count];
+        long offset = 0;
+        for (long k = 0; k < n; k++)
+        {
+            if (seen[(int)offset]) return $"two elements are at offset {offset} of its storage";
+            seen[(int)offset] = true;
+            for (int j = 0; j < dims.Count; j++)
+            {
+                int d = dims[j];
+                if (++index[j] < shape[d]) { offset += strides[d]; break; }
+                offset -= (shape[d] - 1) * strides[d];
+                index[j] = 0;
+            }
+        }
+        return null;
     }
 }

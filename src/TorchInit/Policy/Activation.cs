@@ -76,6 +76,11 @@ public enum ActivationKind
 /// <param name="ModuleType">The module type it was read from (e.g. "Hardswish" for an unknown one); null when not read from a module.</param>
 public sealed record Activation(ActivationKind Kind, double? NegativeSlope = null, string? ModuleType = null)
 {
+    private readonly ActivationKind _kind = Check.Defined(Kind, nameof(Kind), "Activation.Kind");
+
+    /// <summary>The kind, which decides the scheme (<see cref="InitPolicy"/>); a value that is not an <see cref="ActivationKind"/> is an <see cref="ArgumentOutOfRangeException"/>.</summary>
+    public ActivationKind Kind { get => _kind; init => _kind = Check.Defined(value, nameof(Kind), "Activation.Kind"); }
+
     /// <summary>No activation (the next module is a layer).</summary>
     public static Activation Linear { get; } = new(ActivationKind.Linear);
     /// <summary>ReLU.</summary>

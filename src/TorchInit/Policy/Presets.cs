@@ -29,14 +29,14 @@ public sealed partial record InitPolicy
     /// <summary>
     /// BERT (Devlin et al. 2019; Hugging Face <c>BertPreTrainedModel._init_weights</c>): Linear, Conv and attention projections and Embeddings
     /// N(0, std²), std = 0.02, biases 0, LayerNorm weight 1, bias 0. With <paramref name="truncated"/>, the original TensorFlow code's
-    /// <c>truncated_normal(stddev=std)</c>: N(0, std²) cut at ±2·std (<see cref="InitScheme.TruncatedNormal"/>).
+    /// <c>truncated_normal(stddev=std)</c>: N(0, std²) cut at ±2·std (<see cref="InitScheme.TruncatedNormal(double, double, double, double)"/> with a = −2·std, b = 2·std).
     /// </summary>
     /// <param name="std">The initializer range; positive.</param>
     /// <param name="truncated">Whether to truncate at ±2·std, as the TensorFlow original did.</param>
     /// <exception cref="ArgumentException"><paramref name="std"/> is not positive and finite.</exception>
     public static InitPolicy Bert(double std = 0.02, bool truncated = false)
     {
-        var scheme = truncated ? InitScheme.TruncatedNormal(Positive(std), 0, -2 * std, 2 * std) : InitScheme.Normal(Positive(std));
+        var scheme = truncated ? InitScheme.TruncatedNormal(0, Positive(std), -2 * std, 2 * std) : InitScheme.Normal(Positive(std));
         string cite = truncated ? "BERT (Devlin et al. 2019; the TF original's truncated_normal)" : "BERT (Devlin et al. 2019; HF BertPreTrainedModel._init_weights)";
         string dist = truncated ? $"N(0, {Num(std)}²) cut at ±{Num(2 * std)}" : $"N(0, {Num(std)}²)";
         return Fixed(scheme, $"{cite}: Linear {dist}, bias 0", scheme, $"{cite}: Embedding {dist}", $"{cite}: LayerNorm weight 1, bias 0");

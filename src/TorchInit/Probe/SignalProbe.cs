@@ -1,3 +1,6 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,8 +10,11 @@ namespace TorchInit;
 public sealed record SignalProbeOptions
 {
     /// <summary>
-    /// Which modules get rows, by dotted path and module; null means every leaf module (one without children),
-    /// the root included when it is a leaf. Only modules that take and return one tensor can be probed; others are skipped.
+    /// Which modules get rows, by dotted path and module; null means every leaf module (one without children), the root
+    /// included when it is a leaf, and every attention layer (whose <c>out_proj</c> child TorchSharp computes without calling it).
+    /// Modules of any <c>call</c> signature are probed: a row describes the first tensor of the module's output (an LSTM's or GRU's
+    /// output sequence, an attention layer's attended values), and its weight gradient the module's <c>weight</c> (else its first
+    /// parameter named <c>weight…</c> or <c>…weight</c>: <c>weight_ih_l0</c>, <c>in_proj_weight</c>).
     /// </summary>
     public Func<string, nn.Module, bool>? Include { get; init; }
 
@@ -59,15 +65,14 @@ public static class SignalProbe
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(loss);
         options ??= new SignalProbeOptions();
-        var include = options.Include ?? ((_, m) => !m.children().Any());
+        var include = options.Include ?? ((_, m) => !m.children().Any() || LayerTaxonomy.Classify(m) == LayerKind.Attention);
 
         var parameters = Distinct(model.parameters());
         if (input.device_type == DeviceType.META || parameters.Any(p => p.device_type == DeviceType.META))
             throw new InvalidOperationException("The signal probe needs values, but the input or a parameter is on the meta device. Move the model and input to cpu or cuda and initialize them first.");
 
         var probed = ModuleTree.PreOrder(model)
-            .Where(e => e.Module is nn.Module<Tensor, Tensor> && include(e.Path, e.Module))
-            .Select(e => (e.Path, Module: (nn.Module<Tensor, Tensor>)e.Module))
+            .Where(e => include(e.Path, e.Module))
             .ToList();
 
         var calls = new List<Call>();
@@ -91,13 +96,23 @@ public static class SignalProbe
             {
                 var type = ModuleTree.TypeName(module);
                 var rule = ActivationTable.ProbeRuleOf(module);
-                var weight = module.named_parameters(recurse: false).FirstOrDefault(p => p.name == "weight").parameter;
-                var handle = module.register_forward_hook((_, _, output) =>
+                var own = module.named_parameters(recurse: false).ToList();
+                var weight = own.FirstOrDefault(p => p.name == "weight").parameter
+                    ?? own.FirstOrDefault(p => p.name.StartsWith("weight", StringComparison.Ordinal) || p.name.EndsWith("weight", StringComparison.Ordinal)).parameter;
+                if (module is nn.Module<Tensor, Tensor> single)
                 {
-                    calls.Add(Observe(calls.Count, path, type, rule, output, weight, handles));
-                    return null!; // keep the output
-                });
-                removers.Add(handle.remove);
+                    var handle = single.register_forward_hook((_, _, output) =>
+                    {
+                        calls.Add(Observe(calls.Count, path, type, rule, output, weight, handles));
+                        return null!; // keep the output
+                    });
+                    removers.Add(handle.remove);
+                }
+                else if (HookAnyOutput(module, output =>
+                         {
+                             if (FirstTensor(output) is { } y) calls.Add(Observe(calls.Count, path, type, rule, y, weight, handles));
+                         }) is { } remove)
+                    removers.Add(remove);
             }
 
             var x = input.detach();
@@ -125,6 +140,38 @@ public static class SignalProbe
                 for (int i = 0; i < parameters.Count; i++) parameters[i].grad = savedGrads[i];
         }
     }
+
+    /// <summary>
+    /// A forward hook on a module of any <c>nn.Module&lt;T1, …, TResult&gt;</c> signature (an LSTM's, a Bilinear's, an attention
+    /// layer's) that hands <paramref name="observe"/> the output and keeps it unchanged; returns the hook's remover, or null when the
+    /// module has no typed forward hook (a plain <c>nn.Module</c>).
+    /// </summary>
+    private static Action? HookAnyOutput(nn.Module module, Action<object?> observe)
+    {
+        var register = module.GetType().GetMethods(BindingFlags.Public | BindingFlags.Instance).FirstOrDefault(m =>
+            m.Name == "register_forward_hook" && m.GetParameters() is [{ ParameterType: { IsGenericType: true } t }]
+            && t.GetGenericTypeDefinition().FullName?.StartsWith("System.Func`", StringComparison.Ordinal) == true);
+        if (register is null) return null;
+        var delegateType = register.GetParameters()[0].ParameterType;
+        var arguments = delegateType.GetGenericArguments();
+        var parameters = arguments[..^1].Select(a => Expression.Parameter(a)).ToArray();
+        var output = parameters[^1];   // (module, inputs…, output) → output
+        var body = Expression.Block(
+            Expression.Invoke(Expression.Constant(observe), Expression.Convert(output, typeof(object))),
+            output);
+        var hook = Expression.Lambda(delegateType, body, parameters).Compile();
+        var remover = register.Invoke(module, [hook]);
+        var remove = remover?.GetType().GetMethod("remove", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
+        return remove is null ? null : () => remove.Invoke(remover, null);
+    }
+
+    /// <summary>The first tensor of a module's output: the tensor itself, or the first tensor of a tuple (recursively).</summary>
+    private static Tensor? FirstTensor(object? output) => output switch
+    {
+        Tensor t => t,
+        ITuple tuple => Enumerable.Range(0, tuple.Length).Select(i => FirstTensor(tuple[i])).FirstOrDefault(t => t is not null),
+        _ => null,
+    };
 
     private static List<T> Distinct<T>(IEnumerable<T> tensors) where T : Tensor
     {

@@ -104,7 +104,8 @@ public sealed partial class InitReport : IDataView
 
     /// <summary>
     /// What in the policy had no effect and is probably a mistake: a hint, override or block rule that matched no module
-    /// (a path glob with the wrong case, say), or a hint that matched only modules that are not layers.
+    /// (a path glob with the wrong case, say), or a hint that matched only modules that are not layers; and options that write
+    /// something other than meant: <see cref="InitOptions.Gain"/> = 0 (the weights it scales all 0), an empty <see cref="InitOptions.LayerTypes"/>.
     /// </summary>
     public IReadOnlyList<string> PolicyWarnings { get; }
 

@@ -19,7 +19,7 @@ namespace TorchInit;
 /// </param>
 /// <param name="DeadFraction">Fraction of outputs exactly 0 after ReLU; NaN for other modules.</param>
 /// <param name="OutputGradStd">Standard deviation of ∂loss/∂y, the gradient reaching this output in the backward pass; NaN when none reaches it.</param>
-/// <param name="WeightGradStd">Standard deviation of ∂loss/∂W for the module's own <c>weight</c>; NaN when it has none or it gets no gradient.</param>
+/// <param name="WeightGradStd">Standard deviation of ∂loss/∂W for the module's own <c>weight</c> (a recurrent layer's <c>weight_ih_l0</c>, an attention layer's <c>in_proj_weight</c>); NaN when it has none or it gets no gradient.</param>
 public sealed record SignalRow(
     int Index, string Path, string LayerType, long[] Shape,
     double ActivationMean, double ActivationStd, double SaturatedFraction, double DeadFraction,

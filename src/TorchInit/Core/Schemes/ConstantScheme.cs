@@ -6,8 +6,11 @@ namespace TorchInit;
 /// <param name="Value">The value; finite.</param>
 public sealed record ConstantScheme(double Value) : InitScheme
 {
-    /// <summary>"Zeros", "Ones" or "Constant(value)".</summary>
-    public override string Name => ToString();
+    /// <summary>
+    /// The report's name: "zeros" and "ones", spelled as the built-in rules spell them (a bias set to 0, a norm's weight 1), or
+    /// "Constant(value)". Each reads back through <see cref="InitScheme.Parse"/>; <see cref="InitScheme.ToString"/> is "Zeros", "Ones", "Constant(value)".
+    /// </summary>
+    public override string Name => TextHead switch { "Zeros" => "zeros", "Ones" => "ones", _ => ToString() };
 
     internal override Fill Resolve(in FillRequest request) => new ConstantFill(Value);
 

@@ -72,7 +72,8 @@ public abstract partial record InitScheme
     /// <summary>
     /// Reads a scheme from its text. Accepted, case-insensitively:
     /// TorchInit's names with optional arguments (<see cref="ToString"/>'s form: "HeNormal", "GlorotUniform(nonlinearity=tanh)",
-    /// "Normal(0.01)", "Uniform(-0.1, 0.1)", "Constant(0.5)"); PyTorch's <c>torch.nn.init</c> function names, which mean PyTorch's
+    /// "Normal(0.01)" and "TruncatedNormal(0.02, a=-0.04, b=0.04)" (one number: the std), "Normal(0, 0.01)" and
+    /// "TruncatedNormal(0.5, 0.02)" (two: PyTorch's order, mean first), "Uniform(-0.1, 0.1)", "Constant(0.5)", and the report's names "zeros", "ones"); PyTorch's <c>torch.nn.init</c> function names, which mean PyTorch's
     /// functions ("kaiming_normal" is <see cref="HeNormal"/>, a plain normal; "xavier_uniform", "normal", "trunc_normal", "orthogonal",
     /// "eye", "dirac", "sparse", "zeros", "ones"); and Keras's initializer names, which mean Keras's ("he_normal", "glorot_normal" and
     /// "lecun_normal" are <b>truncated</b> normals, as in Keras; "he_uniform", "glorot_uniform", "lecun_uniform", "variance_scaling",

@@ -40,6 +40,7 @@ internal static class SchemeText
         ["variance_scaling"] = ("VarianceScaling", "Keras"),
         ["random_normal"] = ("random_normal", "Keras"),
         ["random_uniform"] = ("random_uniform", "Keras"),
+        ["truncated_normal"] = ("keras_truncated_normal", "Keras"),
         ["identity"] = ("Eye", "Keras"),
     };
 
@@ -97,11 +98,12 @@ internal static class SchemeText
 
     private static ArgumentException Unknown(string text, string why) => new(
         $"Unknown init scheme '{text}': {why}. Known: {string.Join(", ", InitScheme.Named.Select(s => s.Name))}, Ones, Orthogonal, Eye, " +
-        "Dirac(groups=1), Sparse(sparsity, std=0.01), DeltaOrthogonal, Normal(std) or Normal(mean, std), Uniform(low, high), Constant(value), " +
+        "Dirac(groups=1), Sparse(sparsity, std=0.01), DeltaOrthogonal, Normal(std) or Normal(mean, std), TruncatedNormal(std) or TruncatedNormal(mean, std, a=-2, b=2), " +
+        "Uniform(low, high), Constant(value), " +
         "VarianceScaling(scale=, mode=fan_in|fan_out|fan_avg, distribution=normal|uniform|truncated_normal); a scheme with a gain takes " +
         "(nonlinearity=linear|sigmoid|tanh|relu|leaky_relu|selu, slope=a). PyTorch's names mean PyTorch's functions " +
         "(kaiming_normal, kaiming_uniform, xavier_normal, xavier_uniform, normal, uniform, ...); Keras's mean Keras's " +
-        "(he_normal, glorot_normal and lecun_normal are truncated normals; he_uniform, glorot_uniform, lecun_uniform, variance_scaling, random_normal, random_uniform, identity).",
+        "(he_normal, glorot_normal and lecun_normal are truncated normals; he_uniform, glorot_uniform, lecun_uniform, variance_scaling, random_normal, random_uniform, truncated_normal, identity).",
         "name");
 
     /// <summary>Whether two names are the same, ignoring case, '-' and '_'.</summary>
@@ -176,6 +178,24 @@ internal sealed class SchemeArguments
     }
 
     public double PositionalOr(int i, double fallback) => i < _positional.Count ? Positional(i) : fallback;
+
+    /// <summary>The argument given at position <paramref name="i"/> or by <paramref name="key"/>, else <paramref name="fallback"/>; given both ways is an error.</summary>
+    public double At(int i, string key, double fallback) => At(i, [key], fallback);
+
+    /// <summary>As <see cref="At(int, string, double)"/>, the key also spelled <paramref name="alias"/>.</summary>
+    public double At(int i, string key, string alias, double fallback) => At(i, [key, alias], fallback);
+
+    /// <summary>The only positional argument, <paramref name="i"/>, which stands for <paramref name="key"/> (or one of its aliases): not given by name too.</summary>
+    public double Single(int i, string key, params string[] aliases) => At(i, [key, .. aliases], double.NaN);
+
+    private double At(int i, string[] keys, double fallback)
+    {
+        var named = keys.Where(Has).ToList();
+        if (named.Count > 1) throw Bad($"'{named[0]}' and '{named[1]}' are the same argument");
+        bool positional = i < _positional.Count;
+        if (named.Count == 1 && positional) throw Bad($"{keys[0]} is given both as argument {i + 1} and as {named[0]}=");
+        return named.Count == 1 ? Double(named[0], fallback) : positional ? Positional(i) : fallback;
+    }
 
     public double Double(string key, double fallback)
     {

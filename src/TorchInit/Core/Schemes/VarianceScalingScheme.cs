@@ -34,9 +34,13 @@ public sealed record VarianceScalingScheme(
     private readonly string? _name;
     private readonly BiasInit _defaultBias = BiasInit.Zeros;
 
-    /// <summary>The name of a named specialization (HeNormal…), else "VarianceScaling(scale=s, Mode, Distribution)".</summary>
+    /// <summary>The name of a named specialization (HeNormal…), else "VarianceScaling(scale=s, mode=m, distribution=d)" (text <see cref="InitScheme.Parse"/> reads).</summary>
     public override string Name =>
-        _name ?? Base()?.Name ?? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"VarianceScaling(scale={Scale}, {Mode}, {Distribution})");
+        _name ?? Base()?.Name ?? SchemeText.Format("VarianceScaling", ScaleModeDistribution());
+
+    /// <summary>The text arguments every unnamed variance-scaling scheme has (its report name, without the gain, which has its own column).</summary>
+    private IEnumerable<(string? Key, string Value)> ScaleModeDistribution() =>
+        [("scale", SchemeText.Number(Scale)), ("mode", SchemeText.Word(Mode)), ("distribution", SchemeText.Word(Distribution))];
 
     /// <summary>A display name for the report instead of the generated one.</summary>
     public string? DisplayName { get => _name; init => _name = value; }
@@ -55,7 +59,7 @@ public sealed record VarianceScalingScheme(
     /// </summary>
     internal static double Std(double gain, double scale, FanMode mode, Fans fans) => mode switch
     {
-        FanMode.FanAvg => gain * Math.Sqrt(2.0 * scale / (double)(fans.FanIn + fans.FanOut)),
+        FanMode.FanAvg => gain * Math.Sqrt(2.0 * scale / ((double)fans.FanIn + fans.FanOut)), // summed in double: no overflow, exact below 2⁵³
         FanMode.FanIn => gain / Math.Sqrt(fans.FanIn / scale),
         FanMode.FanOut => gain / Math.Sqrt(fans.FanOut / scale),
         _ => throw new ArgumentOutOfRangeException(nameof(mode)),
@@ -130,9 +134,7 @@ public sealed record VarianceScalingScheme(
                     foreach (var a in GainTextArguments()) yield return a;
                 yield break;
             }
-            yield return ("scale", SchemeText.Number(Scale));
-            yield return ("mode", SchemeText.Word(Mode));
-            yield return ("distribution", SchemeText.Word(Distribution));
+            foreach (var a in ScaleModeDistribution()) yield return a;
             foreach (var a in NonDefaultGainTextArguments()) yield return a;
         }
     }
