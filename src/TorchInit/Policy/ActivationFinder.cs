@@ -13,6 +13,14 @@ internal sealed record Neighbour(Activation Activation, bool Definite, string De
 internal sealed class ActivationFinder(InitPolicy policy, ForwardTrace? trace, ModuleContext root)
 {
     private readonly Dictionary<nn.Module, string> _pathOf = PathsOf(root);
+    private readonly Dictionary<ModuleContext, ModuleContext?> _shortcuts = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The block's shortcut (<see cref="ResidualLayout.Shortcut"/>), found once per block.</summary>
+    private ModuleContext? ShortcutOf(ModuleContext block)
+    {
+        if (!_shortcuts.TryGetValue(block, out var shortcut)) _shortcuts.Add(block, shortcut = ResidualLayout.Shortcut(block));
+        return shortcut;
+    }
 
     private static Dictionary<nn.Module, string> PathsOf(ModuleContext root)
     {
@@ -92,7 +100,7 @@ internal sealed class ActivationFinder(InitPolicy policy, ForwardTrace? trace, M
         // A layer on a shortcut that runs before the residual branch (identity = downsample(x) first): what follows it is what
         // follows the sum, after the branch's last layer or normalization, so the branch's calls are passed over.
         foreach (var block in layer.Ancestors())
-            if (ResidualLayout.Shortcut(block) is { } shortcut && ResidualLayout.Within(layer, shortcut))
+            if (ShortcutOf(block) is { } shortcut && ResidualLayout.Within(layer, shortcut))
             {
                 var inBlock = block.PreOrder().Where(c => !c.IsPart && !c.IsShared).ToDictionary(c => c.Module, c => c, ReferenceEqualityComparer.Instance);
                 int last = -1;
@@ -137,11 +145,11 @@ internal sealed class ActivationFinder(InitPolicy policy, ForwardTrace? trace, M
     /// The modules of the shortcuts (<see cref="ResidualLayout.Shortcut"/>) of the residual blocks enclosing
     /// <paramref name="layer"/> that it is not part of, each with how the report names it.
     /// </summary>
-    private static Dictionary<nn.Module, string> ShortcutsBeside(ModuleContext layer)
+    private Dictionary<nn.Module, string> ShortcutsBeside(ModuleContext layer)
     {
         var beside = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
         foreach (var block in layer.Ancestors())
-            if (ResidualLayout.Shortcut(block) is { } shortcut && !ResidualLayout.Within(layer, shortcut))
+            if (ShortcutOf(block) is { } shortcut && !ResidualLayout.Within(layer, shortcut))
                 foreach (var c in shortcut.PreOrder().Where(c => !c.IsPart))
                     beside.TryAdd(c.Module, $"the shortcut {shortcut.TypeName} '{shortcut.Path}' of block '{block.Path}'");
         return beside;
