@@ -31,7 +31,7 @@ public class ExactParallelTests
     [InlineData(ScalarType.Float64, 0L, -1.0, 1.0)]
     [InlineData(ScalarType.Float64, 42L, -0.0547, 0.0547)]
     [InlineData(ScalarType.Float64, 987654321L, -7.0, 0.125)]
-    public void Uniform_is_libtorchs_for_every_size_and_chained(ScalarType dtype, long seed, double lo, double hi)
+    public void Uniform_is_libtorchs_for_every_size_and_chained(ScalarType dtype, long seed, double lo, double hi) => Bounded.Run(() =>
     {
         using var scope = NewDisposeScope();
         using var g1 = new Generator((ulong)seed);
@@ -53,12 +53,12 @@ public class ExactParallelTests
         Assert.True(ParallelUniform.TryUniform(a2, lo, hi, g2, 1));
         Assert.Equal(Bytes(e2), Bytes(a2));
         AssertSameState(g1, g2);
-    }
+    });
 
     [Theory]
     [InlineData(ScalarType.Float32, 3_000_001L)]
     [InlineData(ScalarType.Float64, 1_500_001L)]
-    public void Large_draws_split_among_threads_are_libtorchs(ScalarType dtype, long n)
+    public void Large_draws_split_among_threads_are_libtorchs(ScalarType dtype, long n) => Bounded.Run(() =>
     {
         using var scope = NewDisposeScope();
         foreach (var threads in new[] { 1, 2, 3 })
@@ -73,12 +73,12 @@ public class ExactParallelTests
             Assert.True(Bytes(expected).SequenceEqual(Bytes(actual)), $"differs with {threads} threads");
             AssertSameState(g1, g2);
         }
-    }
+    });
 
     [Theory]
     [InlineData(ScalarType.Float32, 1L << 25)]
     [InlineData(ScalarType.Float64, 1L << 24)]
-    public void Large_draws_from_a_fresh_generator_are_libtorchs(ScalarType dtype, long n)
+    public void Large_draws_from_a_fresh_generator_are_libtorchs(ScalarType dtype, long n) => Bounded.Run(() =>
     {
         // A freshly seeded generator's state array is its seeding, not a regeneration: the low 31 bits of its first word
         // are no term of the recurrence, so jumping from that window gets the first word of a part wrong about half the time.
@@ -93,10 +93,10 @@ public class ExactParallelTests
             Assert.Equal(0L, expected.ne(actual).sum().item<long>());
             AssertSameState(g1, g2);
         }
-    }
+    });
 
     [Fact]
-    public void Seeded_exact_init_takes_the_parallel_path_with_the_same_weights()
+    public void Seeded_exact_init_takes_the_parallel_path_with_the_same_weights() => Bounded.Run(() =>
     {
         using var scope = NewDisposeScope();
         var options = new InitOptions { Seed = 5 };
@@ -111,10 +111,10 @@ public class ExactParallelTests
             Assert.Equal(Bytes(a.weight!), Bytes(b.weight!));
             Assert.Equal(Bytes(a.bias!), Bytes(b.bias!));
         }
-    }
+    });
 
     [Fact]
-    public void Other_cases_are_left_to_libtorch()
+    public void Other_cases_are_left_to_libtorch() => Bounded.Run(() =>
     {
         using var scope = NewDisposeScope();
         using var g = new Generator(1);
@@ -122,13 +122,13 @@ public class ExactParallelTests
         Assert.False(ParallelUniform.TryUniform(empty(10, 10).t(), 0, 1, g, 2));
         Assert.False(ParallelUniform.TryUniform(empty(10), 0, 1, null, 2));
         Assert.False(ParallelUniform.TryUniform(empty(10), 1, 0, g, 2));
-    }
+    });
     [Theory]
     [InlineData(ScalarType.Float32, false)]
     [InlineData(ScalarType.Float64, false)]
     [InlineData(ScalarType.Float32, true)]
     [InlineData(ScalarType.Float64, true)]
-    public void Concurrent_draws_on_one_generator_take_consecutive_words(ScalarType dtype, bool normal)
+    public void Concurrent_draws_on_one_generator_take_consecutive_words(ScalarType dtype, bool normal) => Bounded.Run(() =>
     {
         // Two threads drawing from one shared generator must not both read the same state (identical weights in two
         // models): each call holds the generator from get_state to set_state, so the pair equals two serial draws in
@@ -155,5 +155,5 @@ public class ExactParallelTests
             Assert.True(inOrder || swapped, $"round {round}: the two concurrent draws are not two consecutive serial draws");
             AssertSameState(shared, serial);
         }
-    }
+    });
 }

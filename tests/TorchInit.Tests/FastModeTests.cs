@@ -95,6 +95,42 @@ public class FastModeTests
         else Assert.All(bs, x => Assert.Equal(0.0, x));
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32, "TruncatedNormal")]
+    [InlineData(ScalarType.Float64, "TruncatedNormal")]
+    [InlineData(ScalarType.Float32, "HeTruncatedNormal")]
+    [InlineData(ScalarType.Float64, "HeTruncatedNormal")]
+    public void Fast_truncated_normal_never_leaves_its_bounds_on_a_large_draw(ScalarType dtype, string name)
+    {
+        // 2²³ elements, about 380K of them past ±2σ before truncation (float32: rejected and redrawn; float64: the inverse
+        // CDF's tails): every one within [a, b] in the tensor's precision, none piled up on a bound (a clamp hiding values
+        // drawn outside would put thousands there), and the truncated normal's std, so the bound is met by the draw itself.
+        using var scope = NewDisposeScope();
+        const long rows = 2048, cols = 4096;
+        const double mean = 0.3, std = 0.7;
+        var t = empty(rows, cols, dtype);
+        var scheme = name == "TruncatedNormal" ? InitScheme.TruncatedNormal(std: std, mean: mean, a: mean - 2 * std, b: mean + 2 * std) : InitScheme.HeTruncatedNormal;
+        var row = t.ApplyInit(scheme, Fast(seed: 31))["tensor"];
+        double center = name == "TruncatedNormal" ? mean : 0;
+        double sigma = name == "TruncatedNormal" ? std : Math.Sqrt(2.0 / cols) / Stats.TruncatedUnitStd;   // before truncation
+        double a = center - 2 * sigma, b = center + 2 * sigma;
+        Assert.True(Math.Abs(row.Bound - 2 * sigma) < 1e-12 * sigma, $"bound {row.Bound:R}, expected {2 * sigma:R}");
+        // The bounds as the tensor's dtype holds them.
+        double lo = dtype == ScalarType.Float32 ? (float)a : a, hi = dtype == ScalarType.Float32 ? (float)b : b;
+        using var x = t.to_type(ScalarType.Float64);
+        double min = x.min().item<double>(), max = x.max().item<double>();
+        Assert.True(min >= lo, $"{name} {dtype}: min {min:R} below a = {lo:R}");
+        Assert.True(max <= hi, $"{name} {dtype}: max {max:R} above b = {hi:R}");
+        // The draw reaches the bounds: about 50 of 2²³ values lie within 10⁻⁴σ of each (a cut drawn inside [a, b] would not).
+        Assert.True(min < a + 1e-4 * sigma && max > b - 1e-4 * sigma, $"{name} {dtype}: [{min:R}, {max:R}] does not reach [{a:R}, {b:R}]");
+        // And nothing piles up at the extremes (a clamp catching values drawn outside would put thousands on one value).
+        long atMin = x.eq(min).sum().item<long>(), atMax = x.eq(max).sum().item<long>();
+        Assert.True(atMin <= 8 && atMax <= 8, $"{name} {dtype}: {atMin} values at the minimum {min:R}, {atMax} at the maximum {max:R}");
+        double sd = x.std().item<double>(), expected = Stats.SymmetricTruncatedNormalStd(sigma, 2);
+        Assert.True(Math.Abs(sd / expected - 1) < 2e-3, $"{name} {dtype}: std {sd:R}, truncated normal {expected:R}");
+        Assert.True(Math.Abs(x.mean().item<double>() - center) < 5 * expected / Math.Sqrt(rows * cols), $"{name} {dtype}: mean {x.mean().item<double>():R}");
+    }
+
     private static Sequential Model(ScalarType dtype = ScalarType.Float32) => nn.Sequential(
         ("a", nn.Linear(300, 700, dtype: dtype)), ("r", nn.ReLU()),
         ("b", nn.Linear(700, 300, dtype: dtype)),

@@ -236,6 +236,57 @@ public class PlanThenWriteTests
         Assert.True(Math.Abs(exact.mean().item<double>() - row.RealizedMean) < 1e-12);
     }
 
+    [Theory]
+    [InlineData(DrawEngine.Exact, ScalarType.Float32)]
+    [InlineData(DrawEngine.Exact, ScalarType.Float64)]
+    [InlineData(DrawEngine.Fast, ScalarType.Float32)]
+    [InlineData(DrawEngine.Fast, ScalarType.Float64)]
+    public void The_reports_std_column_is_the_unbiased_std_of_the_written_tensor(DrawEngine engine, ScalarType dtype)
+    {
+        // Small tensors, where dividing by n instead of n − 1 is off by several percent: the row's RealizedStd and the printed
+        // std column are the tensor's own std() (libtorch's, unbiased), whichever way it was measured (exact mode's one read,
+        // fast mode's sums during the fill, libtorch's std for a non-contiguous tensor).
+        using var scope = NewDisposeScope();
+        var model = nn.Sequential(("a", nn.Linear(5, 3, dtype: dtype)), ("r", nn.ReLU()), ("b", nn.Linear(3, 2, dtype: dtype)));
+        var options = new InitOptions { Seed = 8, Engine = engine, MeasureRealized = true };
+        var report = model.ApplyInit(InitScheme.HeUniform, options);
+        var view = empty(3, 7, dtype).t();   // non-contiguous
+        var viewReport = view.ApplyInit(InitScheme.LeCunNormal, options);
+
+        void Check(InitReport r, string name, Tensor p)
+        {
+            var row = r[name];
+            double expected = p.to_type(ScalarType.Float64).std().item<double>();
+            double tolerance = dtype == ScalarType.Float64 ? 1e-12 : 1e-6;
+            Assert.True(Math.Abs(row.RealizedStd - expected) <= tolerance * Math.Max(expected, 1e-300) || row.RealizedStd == expected,
+                $"{engine} {dtype} {name}: realized std {row.RealizedStd:R}, the tensor's std {expected:R}");
+            Assert.Equal(expected.ToString("0.000000", System.Globalization.CultureInfo.InvariantCulture), Column(r, name, "std"));
+        }
+        Check(report, "a.weight", model.get_parameter("a.weight")!);
+        Check(report, "b.weight", model.get_parameter("b.weight")!);
+        Check(report, "a.bias", model.get_parameter("a.bias")!);   // zeros: 0
+        Check(viewReport, "tensor", view);
+    }
+
+    /// <summary>The printed table's cell of <paramref name="column"/> on the row of <paramref name="qualifiedName"/> (spans from the dashes under the header).</summary>
+    private static string Column(InitReport report, string qualifiedName, string column)
+    {
+        var lines = report.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        string header = lines[0], dashes = lines[1];
+        var spans = new List<(int Start, int End)>();
+        for (int i = 0; i < dashes.Length;)
+        {
+            if (dashes[i] != '-') { i++; continue; }
+            int start = i;
+            while (i < dashes.Length && dashes[i] == '-') i++;
+            spans.Add((start, i));
+        }
+        string Cell(string line, (int Start, int End) s) => line.Length <= s.Start ? "" : line[s.Start..Math.Min(s.End, line.Length)].Trim();
+        var span = spans.Single(s => Cell(header, s) == column);
+        int index = report.Rows.ToList().FindIndex(r => r.QualifiedName == qualifiedName);
+        return Cell(lines[2 + index], span);
+    }
+
     [Fact]
     public void The_report_as_csv_has_the_data_view_columns_and_one_line_per_row()
     {
@@ -346,6 +397,49 @@ public class ConstructionTests
         using var after = torch.rand(4);
         Assert.Equal(Stats.Values(expected), Stats.Values(after));
         Assert.Equal(DeviceType.CPU, model.named_parameters().First().parameter.device_type);
+    }
+
+    [Fact]
+    public void Build_draws_only_the_uncovered_defaults_from_the_global_generator_as_its_remarks_say()
+    {
+        // Build's remarks: the generator's state is saved before the factory runs and restored after (TorchSharp's Embedding
+        // constructor draws on the CPU even on the meta device), the scheme draws from its own seeded generator, and every
+        // tensor the scheme does not write gets its layer's default "drawn from the global generator", in pre-order. So
+        // after manual_seed(s), the global generator draws exactly those defaults: here the Embedding's N(0, 1) and the
+        // Bilinear's U(±1/√in1) (weight, then bias), HeNormal covering the Linear only.
+        using var scope = NewDisposeScope();
+        static nn.Module Factory() => new Parts();
+        torch.manual_seed(21);
+        var model = Build.WithoutDefaultInit(Factory, InitScheme.HeNormal, out var report, new InitOptions { Seed = 1 });
+        using var after = torch.rand(8);
+
+        torch.manual_seed(21);
+        using var emb = empty(40, 6).normal_(0, 1);
+        double b = 1 / Math.Sqrt(3);
+        using var bilWeight = empty(5, 3, 4).uniform_(-b, b);
+        using var bilBias = empty(5).uniform_(-b, b);
+        using var expectedAfter = torch.rand(8);
+
+        Assert.Equal(emb.bytes.ToArray(), P(model, "emb.weight").bytes.ToArray());
+        Assert.Equal(bilWeight.bytes.ToArray(), P(model, "bil.weight").bytes.ToArray());
+        Assert.Equal(bilBias.bytes.ToArray(), P(model, "bil.bias").bytes.ToArray());
+        Assert.Equal(expectedAfter.bytes.ToArray(), after.bytes.ToArray());
+        // The scheme's own weights: its seed's, the same as constructing normally and calling ApplyInit.
+        Assert.Equal(InitAction.Initialized, report["fc.weight"].Action);
+        var reference = nn.Linear(16, 8);
+        reference.ApplyInit(InitScheme.HeNormal, new InitOptions { Seed = 1 });
+        Assert.Equal(reference.weight!.bytes.ToArray(), P(model, "fc.weight").bytes.ToArray());
+    }
+
+    private static Tensor P(nn.Module m, string name) => m.named_parameters().Single(p => p.name == name).parameter;
+
+    private sealed class Parts : nn.Module
+    {
+        private readonly Linear fc = nn.Linear(16, 8);
+        private readonly Embedding emb = nn.Embedding(40, 6);
+        private readonly Bilinear bil = nn.Bilinear(3, 4, 5);
+        private readonly LayerNorm ln = nn.LayerNorm(8);
+        public Parts() : base(nameof(Parts)) => RegisterComponents();
     }
 
     [Fact]

@@ -85,6 +85,37 @@ public class SchemeTextTests
     }
 
     [Theory]
+    [InlineData("lecun_normal")]
+    [InlineData("lecun-normal")]
+    [InlineData("LECUN_NORMAL")]
+    public void Keras_lecun_normal_means_Keras_truncated_normal_with_std_one_over_root_fan_in(string text)
+    {
+        // Keras: LecunNormal = VarianceScaling(scale=1.0, mode="fan_in", distribution="truncated_normal"): a normal of
+        // stddev √(1/fan_in) / 0.87962566103423978 cut at two of those stddevs, so the result has std √(1/fan_in).
+        // Not only the name: the scheme's value, the fill it plans, and what it draws.
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var scheme = InitScheme.Parse(text);
+        Assert.Equal(InitScheme.LeCunTruncatedNormal, scheme);
+        Assert.Equal(InitScheme.VarianceScaling(1, FanMode.FanIn, Distribution.TruncatedNormal), scheme);   // equality ignores the name
+        Assert.NotEqual(InitScheme.LeCunNormal, scheme);
+        Assert.Equal(1.0, scheme.Gain);
+
+        const long fanIn = 400;
+        var t = TorchSharp.torch.empty(300, fanIn, TorchSharp.torch.ScalarType.Float64);
+        var row = t.ApplyInit(scheme, new InitOptions { Seed = 12, MeasureRealized = true })["tensor"];
+        double sigma = 1 / Math.Sqrt(fanIn), cut = 2 * sigma / Stats.TruncatedUnitStd;
+        Assert.Equal("truncated normal", row.Distribution);
+        Assert.Equal(fanIn, row.FanIn);
+        Assert.True(Math.Abs(row.TargetStd - sigma) < 1e-15, $"target std {row.TargetStd:R}, expected {sigma:R}");
+        Assert.True(Math.Abs(row.Bound - cut) < 1e-12 * cut, $"bound {row.Bound:R}, expected {cut:R}");
+        var xs = Stats.Values(t);
+        Assert.All(xs, x => Assert.InRange(x, -cut, cut));
+        Assert.True(Math.Abs(Stats.Std(xs) - sigma) < 0.01 * sigma, $"std {Stats.Std(xs)}, Keras's {sigma}");
+        var (_, p) = Stats.KolmogorovSmirnov(xs, x => Stats.TruncatedNormalCdf(x, 0, sigma / Stats.TruncatedUnitStd, -cut, cut));
+        Assert.True(p > 1e-4, $"not the truncated normal: KS p = {p:E3}");
+    }
+
+    [Theory]
     [InlineData("kaiming_normal(mode=fan_out, nonlinearity=relu)", FanMode.FanOut, Nonlinearity.Relu, 0.0, true)]   // torchvision's ResNet init
     [InlineData("kaiming_uniform(a=2.23606797749979)", FanMode.FanIn, Nonlinearity.LeakyRelu, 2.23606797749979, false)]
     [InlineData("kaiming_normal(a=0.2, mode=fan_in, nonlinearity=leaky_relu)", FanMode.FanIn, Nonlinearity.LeakyRelu, 0.2, true)]

@@ -131,6 +131,34 @@ public class StructuredInitTests
         Assert.True(Same(global, a));
     }
 
+    [Theory]
+    [InlineData(0.0, ScalarType.Float32)]    // no zero to set: PyTorch's loop still calls randperm(rows) for every column
+    [InlineData(0.0, ScalarType.Float64)]
+    [InlineData(0.25, ScalarType.Float32)]
+    public void Sparse_leaves_the_generator_where_pytorchs_normal_then_one_randperm_per_column_does(double sparsity, ScalarType dtype)
+    {
+        // torch/nn/init.py sparse_: tensor.normal_(0, std, generator); then for col_idx in range(cols): torch.randperm(rows),
+        // whatever num_zeros is (checked with PyTorch 2.6: manual_seed(3); sparse_(empty(6, 4), 0.0); rand(3) equals
+        // manual_seed(3); empty(6, 4).normal_(0, 0.01); four randperm(6); rand(3), and not without the randperms).
+        // The fixtures compare the tensor only; this compares the generator afterwards, replayed with libtorch's own calls.
+        using var scope = NewDisposeScope();
+        const long rows = 37, cols = 23;
+        const double std = 0.05;
+        using var g = new Generator(2025);
+        using var replay = new Generator(2025);
+        var t = empty(rows, cols, dtype);
+        Init.Sparse(t, sparsity, std, g);
+        var normal = empty(rows, cols, dtype).normal_(0, std, replay);
+        for (long col = 0; col < cols; col++) randperm(rows, generator: replay);
+        ExactParallelTests.AssertSameState(replay, g);
+        // So the draws that follow are the same as PyTorch's, e.g. the next layer's weights.
+        Assert.Equal(ExactParallelTests.Bytes(empty(100).normal_(0, 1, replay)), ExactParallelTests.Bytes(empty(100).normal_(0, 1, g)));
+        long zeros = (long)Math.Ceiling(sparsity * rows);
+        Assert.Equal(zeros * cols, t.eq(0).sum().item<long>());
+        if (zeros == 0) Assert.Equal(ExactParallelTests.Bytes(normal), ExactParallelTests.Bytes(t));   // the normal draw, untouched
+        else Assert.True(Same(t.masked_fill(t.eq(0), 0), normal.masked_fill(t.eq(0), 0)), "the non-zero values are not the normal draw");
+    }
+
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     [Fact]

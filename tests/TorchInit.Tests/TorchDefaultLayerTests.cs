@@ -59,6 +59,68 @@ public class TorchDefaultLayerTests
         Assert.Contains("padding_idx", report["weight"].Note);
     }
 
+    [Theory]
+    [InlineData("Auto", 0L)]
+    [InlineData("Auto", 1L)]
+    [InlineData("TorchDefault", 0L)]
+    [InlineData("TorchDefault", 1L)]
+    public void A_two_row_embeddings_padding_row_stays_zero_and_equals_the_constructor(string policy, long padding)
+    {
+        // Two rows, one of them the padding row: still "a single all-zero row among several". PyTorch's (libtorch's)
+        // reset_parameters: normal_(weight), then weight[padding_idx] = 0; the same bits from the same seed.
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(9);
+        var constructed = nn.Embedding(2, 5, padding_idx: padding);
+        var e = nn.Embedding(2, 5, padding_idx: padding);
+        var report = policy == "Auto"
+            ? e.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 9 })
+            : e.ApplyInit(InitScheme.TorchDefault, new InitOptions { Seed = 9, LayerTypes = [typeof(Embedding)] });
+        Assert.Equal(InitAction.Initialized, report["weight"].Action);
+        Assert.True(e.weight![padding].eq(0).all().item<bool>(), $"{policy}: padding row {padding} was drawn");
+        Assert.True(e.weight![1 - padding].ne(0).all().item<bool>(), $"{policy}: the other row was not drawn");
+        Assert.Equal(constructed.weight!.bytes.ToArray(), e.weight!.bytes.ToArray());
+        Assert.Contains($"row {padding} kept at 0", report["weight"].Note);
+    }
+
+    private sealed class WithBilinear : nn.Module<Tensor, Tensor>
+    {
+        private readonly Linear fc = nn.Linear(6, 3);
+        private readonly Bilinear bil = nn.Bilinear(3, 4, 5);
+        public WithBilinear() : base(nameof(WithBilinear)) => RegisterComponents();
+        public override Tensor forward(Tensor x) => bil.call(fc.call(x), x.narrow(1, 0, 4));
+    }
+
+    [Theory]
+    [InlineData("For<Bilinear>")]
+    [InlineData("ForPath")]
+    public void TorchDefault_named_by_an_override_on_a_bilinear_in_a_model_is_its_constructor_default(string how)
+    {
+        // Without LayerTypes: the override names the Bilinear; TorchDefault on it is Bilinear.reset_parameters,
+        // U(±1/√in1) for weight and bias, not the Linear rule (fan_in = in1·in2). Linear, then Bilinear, in pre-order as
+        // the constructor draws them.
+        using var scope = NewDisposeScope();
+        foreach (long seed in new long[] { 3, 77 })
+        {
+            torch.random.manual_seed(seed);
+            var constructed = new WithBilinear();
+            var expected = constructed.named_parameters().ToDictionary(p => p.name, p => p.parameter.bytes.ToArray());
+            var m = new WithBilinear();
+            var policy = how == "ForPath"
+                ? InitPolicy.Of(InitScheme.TorchDefault).ForPath("bil", InitScheme.TorchDefault)
+                : InitPolicy.Of(InitScheme.TorchDefault).For<Bilinear>(InitScheme.TorchDefault);
+            var report = m.ApplyInit(policy, new InitOptions { Seed = seed });
+            Assert.Empty(report.Unhandled);
+            Assert.Equal(new[] { "fc.weight", "fc.bias", "bil.weight", "bil.bias" }, m.named_parameters().Select(p => p.name));
+            foreach (var (n, p) in m.named_parameters())
+            {
+                Assert.Equal(InitAction.Initialized, report[n].Action);
+                Assert.True(expected[n].SequenceEqual(p.bytes.ToArray()), $"{how} seed {seed}: {n} differs from the constructor's");
+            }
+            Assert.Contains("PyTorch's default Bilinear", report["bil.weight"].Reason);
+            using (no_grad()) Assert.True(m.get_parameter("bil.weight")!.abs().max().item<float>() <= 1 / Math.Sqrt(3));
+        }
+    }
+
     [Fact]
     public void Other_schemes_on_a_listed_recurrent_layer_are_still_written_like_a_Linear()
     {

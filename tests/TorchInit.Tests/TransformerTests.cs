@@ -147,6 +147,39 @@ public class TransformerTests
     }
 
     [Fact]
+    public void Of_two_residual_rules_matching_one_layer_the_later_wins()
+    {
+        // A policy's rules follow one convention (InitPolicy: "a later override wins over an earlier one", "a later hint
+        // wins"; ScaleResidual's rule list: the last rule that matches): one rule per layer, the later, never both.
+        using var scope = NewDisposeScope();
+        static nn.Module<Tensor, Tensor> Net() => nn.Sequential(("fc1", nn.Linear(32, 64)), ("act", nn.ReLU()), ("fc2", nn.Linear(64, 32)));
+        double he1 = Math.Sqrt(2.0 / 32), he2 = Math.Sqrt(2.0 / 64);   // HeNormal's std for fan_in 32 and 64
+
+        var byFactorLast = InitPolicy.Of(InitScheme.HeNormal).ScaleResidual("fc2", 8).ScaleResidualBy("fc*", 0.5);
+        var plan = Net().PlanInit(byFactorLast);
+        Assert.True(Math.Abs(plan["fc2.weight"].TargetStd - he2 * 0.5) < 1e-12 * he2, $"fc2: {plan["fc2.weight"].TargetStd:R}, expected {he2 * 0.5:R} (× 0.5, the later rule)");
+        Assert.True(Math.Abs(plan["fc1.weight"].TargetStd - he1 * 0.5) < 1e-12 * he1, $"fc1: {plan["fc1.weight"].TargetStd:R}");
+        Assert.Contains("ScaleResidualBy(\"fc*\", 0.5)", plan["fc2.weight"].Reason);
+        Assert.DoesNotContain("ScaleResidual(\"fc2\", 8)", plan["fc2.weight"].Reason);
+
+        var byDepthLast = InitPolicy.Of(InitScheme.HeNormal).ScaleResidualBy("fc*", 0.5).ScaleResidual("fc2", 8);
+        var swapped = Net().PlanInit(byDepthLast);
+        Assert.True(Math.Abs(swapped["fc2.weight"].TargetStd - he2 / 4) < 1e-12 * he2, $"fc2: {swapped["fc2.weight"].TargetStd:R}, expected {he2 / 4:R} (/ √(2·8), the later rule)");
+        Assert.True(Math.Abs(swapped["fc1.weight"].TargetStd - he1 * 0.5) < 1e-12 * he1, $"fc1: {swapped["fc1.weight"].TargetStd:R}");
+        Assert.Contains("ScaleResidual(\"fc2\", 8)", swapped["fc2.weight"].Reason);
+        Assert.DoesNotContain("ScaleResidualBy", swapped["fc2.weight"].Reason);
+
+        // What is written is that one rule's draw: libtorch's normal_ with the reported std, in pre-order from the seed.
+        var model = Net();
+        var report = model.ApplyInit(byDepthLast, new InitOptions { Seed = 7 });
+        using var g = new Generator(7);
+        var fc1 = empty(64, 32).normal_(0, report["fc1.weight"].TargetStd, g);
+        var fc2 = empty(32, 64).normal_(0, report["fc2.weight"].TargetStd, g);
+        Assert.Equal(fc1.bytes.ToArray(), model.get_parameter("fc1.weight")!.bytes.ToArray());
+        Assert.Equal(fc2.bytes.ToArray(), model.get_parameter("fc2.weight")!.bytes.ToArray());
+    }
+
+    [Fact]
     public void A_tied_head_follows_its_embedding_also_when_the_policy_leaves_the_embedding()
     {
         using var scope = NewDisposeScope();

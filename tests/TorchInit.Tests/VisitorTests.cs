@@ -382,6 +382,31 @@ public class VisitorTests
     }
 
     [Fact]
+    public void Under_Auto_a_prelu_keeps_its_slope_and_the_layer_before_gets_He_with_that_slopes_gain()
+    {
+        // A PReLU's own slope parameter is left as constructed; the layer before it is He with the leaky gain of the
+        // PReLU's constructor slope, √(2 / (1 + a²)): PyTorch's kaiming_normal_(w, a, nonlinearity='leaky_relu').
+        using var scope = NewDisposeScope();
+        const double a = 0.1;   // not PReLU's default 0.25, so a rule that ignored the module's slope would show
+        var prelu = nn.PReLU(1, a);
+        var model = nn.Sequential(("fc", nn.Linear(24, 48)), ("act", prelu), ("head", nn.Linear(48, 5)));
+        var slope = prelu.weight!.bytes.ToArray();
+        var report = model.ApplyInit(InitPolicy.Auto, new InitOptions { Seed = 6 });
+
+        Assert.Equal(slope, prelu.weight!.bytes.ToArray());
+        Assert.Equal(InitAction.Kept, report["act.weight"].Action);
+        var decision = report.Decision("fc");
+        Assert.Equal("PReLU(0.1)", decision.Activation);
+        Assert.Equal(ActivationSource.Sequential, decision.Source);
+        Assert.Equal("HeNormal", decision.Scheme);
+        Assert.True(Math.Abs(decision.Gain - Math.Sqrt(2 / (1 + a * a))) < 1e-12, $"gain {decision.Gain:R}");
+        Assert.Equal(decision.Gain, report["fc.weight"].Gain);
+        using var g = new Generator(6);
+        var expected = Init.KaimingNormal(empty(48, 24), a, FanMode.FanIn, Nonlinearity.LeakyRelu, g);
+        Assert.Equal(expected.bytes.ToArray(), P(model, "fc.weight").bytes.ToArray());
+    }
+
+    [Fact]
     public void Embedding_default_or_scaled_keeps_the_padding_row_at_zero()
     {
         using var scope = NewDisposeScope();

@@ -15,6 +15,22 @@ public static class TorchRuntime
     public const string RequiredGlibcxx = "GLIBCXX_3.4.32";
 
     /// <summary>
+    /// The parallel bit-identical exact draws that are off in this process, one line each saying which and why; empty when
+    /// every one is on. <see cref="DrawEngine.Exact"/> draws a seeded (or explicit CPU generator's) contiguous float32/float64
+    /// <c>uniform_</c> or <c>normal_</c> on every core with libtorch's own bits, but only where a calibration found its port
+    /// giving exactly libtorch's bits on a few thousand draws: on another libtorch build, a CPU without AVX2 and FMA (float32
+    /// <c>normal_</c>), or a broken port, that path is off and its draws are libtorch's own call, the same values on one core.
+    /// </summary>
+    /// <remarks>
+    /// Reading this runs the calibrations not yet run (a few thousand draws on private generators; the global generator is
+    /// untouched). A path found off is also said once, when its calibration runs (at the first draw that would take it), as
+    /// a <see cref="System.Diagnostics.Trace.TraceWarning(string)"/> starting "TorchInit: "; add a trace listener to see it
+    /// (<c>System.Diagnostics.Trace.Listeners.Add(new ConsoleTraceListener(useErrorStream: true))</c>). Nothing is written
+    /// to the console otherwise.
+    /// </remarks>
+    public static IReadOnlyList<string> ExactParallelFallbacks => Exact.ExactCalibration.Fallbacks();
+
+    /// <summary>
     /// Loads TorchSharp's native CPU runtime. Call it at start-up: instead of a bare
     /// <see cref="TypeInitializationException"/> you get a <see cref="TorchNativeLoadException"/> that names the
     /// missing C++ runtime symbol or backend package and the fix.

@@ -22,7 +22,7 @@ namespace TorchInit.Exact;
 /// (<c>log256_ps</c>, <c>sincos256_ps</c>: Cephes polynomials, in the order of operations and with the multiply-add
 /// contractions of its compiled binary); the float64 one calls the C library's <c>log</c> and <c>sincos</c>, as
 /// libtorch does. Which variant matches this libtorch is found once by calibration; none matching leaves every draw to
-/// libtorch.
+/// libtorch, and says so once (<see cref="ExactCalibration"/>, <see cref="TorchRuntime.ExactParallelFallbacks"/>).
 /// </summary>
 internal static unsafe class ParallelNormal
 {
@@ -37,8 +37,9 @@ internal static unsafe class ParallelNormal
     /// <summary>Whether the float64 transform's r·cos θ·σ + μ is one FMA of (r·cos θ)·σ and μ (a build with FMA contracts it) or two roundings.</summary>
     internal enum DoubleMode { Fused, Separate }
 
-    private static readonly Lazy<FloatMode?> FloatVariant = new(CalibrateFloat);
-    private static readonly Lazy<DoubleMode?> DoubleVariant = new(CalibrateDouble);
+    private static Lazy<FloatMode?> FloatVariant = new(CalibrateFloat);
+    private static Lazy<DoubleMode?> DoubleVariant = new(CalibrateDouble);
+    private static string? _floatOff;
 
     /// <summary>The float32 variant that matched libtorch's own <c>normal_</c> bit for bit; null when none did (or no AVX2/FMA).</summary>
     internal static FloatMode? CalibratedFloat => FloatVariant.Value;
@@ -51,9 +52,14 @@ internal static unsafe class ParallelNormal
 
     private static FloatMode? CalibrateFloat()
     {
-        if (!Avx2.IsSupported || !Fma.IsSupported) return null;
+        if (!Avx2.IsSupported || !Fma.IsSupported)
+        {
+            ExactCalibration.Off(_floatOff = FloatNoAvx2Reason);
+            return null;
+        }
         foreach (var mode in new[] { FloatMode.Contracted, FloatMode.Separate })
             if (Matches(ScalarType.Float32, (t, m, s, g) => RunFloat(t, m, s, g, 1, mode))) return mode;
+        ExactCalibration.Off(_floatOff = FloatMismatchReason);
         return null;
     }
 
@@ -61,7 +67,38 @@ internal static unsafe class ParallelNormal
     {
         foreach (var mode in new[] { DoubleMode.Fused, DoubleMode.Separate })
             if (Matches(ScalarType.Float64, (t, m, s, g) => RunDouble(t, m, s, g, 1, mode))) return mode;
+        ExactCalibration.Off(DoubleMismatchReason);
         return null;
+    }
+
+    /// <summary>Why the parallel float32 <c>normal_</c> is off: this CPU lacks the instructions of libtorch's AVX2 kernel.</summary>
+    internal const string FloatNoAvx2Reason =
+        "exact float32 normal_ on every core is off: this CPU lacks AVX2 or FMA, which the port of libtorch's AVX2 kernel needs; every " +
+        "exact float32 normal draw is libtorch's own call (the same values, on one core).";
+
+    /// <summary>Why the parallel float32 <c>normal_</c> is off: no variant gave libtorch's bits.</summary>
+    internal const string FloatMismatchReason =
+        "exact float32 normal_ on every core is off: neither of its variants (contracted, separate roundings) gave libtorch's own " +
+        "normal_ bits on the calibration draws (another libtorch build, or a broken port); every exact float32 normal draw is " +
+        "libtorch's own call (the same values, on one core).";
+
+    /// <summary>Why the parallel float64 <c>normal_</c> is off: no variant gave libtorch's bits.</summary>
+    internal const string DoubleMismatchReason =
+        "exact float64 normal_ on every core is off: neither of its variants (fused, separate roundings) gave libtorch's own normal_ " +
+        "bits on the calibration draws (another libtorch build or C library, or a broken port); every exact float64 normal draw is " +
+        "libtorch's own call (the same values, on one core).";
+
+    /// <summary>Why the parallel float32 <c>normal_</c> is off (its calibration run first), or null when it is on.</summary>
+    internal static string? FloatOff => FloatVariant.Value is null ? _floatOff ?? FloatMismatchReason : null;
+
+    /// <summary>Why the parallel float64 <c>normal_</c> is off (its calibration run first), or null when it is on.</summary>
+    internal static string? DoubleOff => DoubleVariant.Value is null ? DoubleMismatchReason : null;
+
+    /// <summary>Forgets both calibrations (tests: <see cref="ExactCalibration.Recalibrate"/>).</summary>
+    internal static void Recalibrate()
+    {
+        FloatVariant = new(CalibrateFloat);
+        DoubleVariant = new(CalibrateDouble);
     }
 
     /// <summary>Whether <paramref name="run"/> gives libtorch's bytes for every calibration size, drawn in a row from equally seeded generators.</summary>
@@ -73,6 +110,7 @@ internal static unsafe class ParallelNormal
             foreach (var n in CalibrationSizes)
             {
                 using var expected = empty(n, dtype).normal_(mean, std, g1);
+                ExactCalibration.Tamper(expected);
                 using var actual = empty(n, dtype);
                 if (!run(actual, mean, std, g2) || !expected.bytes.SequenceEqual(actual.bytes)) return false;
             }

@@ -23,9 +23,15 @@ internal static unsafe class ParallelUniform
     /// <summary>
     /// Whether libtorch computes x·(to − from) + from with one fused multiply-add (its AVX2/AVX512 kernels, compiled with
     /// FMA, contract it) or with two roundings (its default kernel): found once by drawing 4096 float32 and float64 values
-    /// both ways and comparing them with libtorch's own; null (the parallel path off) when neither matches.
+    /// both ways and comparing them with libtorch's own; null (the parallel path off, said once: <see cref="ExactCalibration"/>) when neither matches.
     /// </summary>
-    private static readonly Lazy<bool?> FusedMode = new(Calibrate);
+    private static Lazy<bool?> FusedMode = new(Calibrate);
+
+    /// <summary>Why the parallel <c>uniform_</c> is off, one line (<see cref="ExactCalibration"/>).</summary>
+    internal const string OffReason =
+        "exact uniform_ on every core is off: neither of its variants (one fused multiply-add, or two roundings) gave libtorch's own " +
+        "uniform_ bits on 4,096 float32 and float64 draws (another libtorch build, or a broken port); every exact uniform draw is " +
+        "libtorch's own call (the same values, on one core).";
 
     private static bool? Calibrate()
     {
@@ -37,13 +43,21 @@ internal static unsafe class ParallelUniform
                 using var g1 = new Generator(12345);
                 using var g2 = new Generator(12345);
                 using var expected = empty(4096, dtype).uniform_(-0.0547, 0.0913, g1);
+                ExactCalibration.Tamper(expected);
                 using var actual = empty(4096, dtype);
                 all &= Run(actual, -0.0547, 0.0913, g2, 1, fused) && expected.bytes.SequenceEqual(actual.bytes);
             }
             if (all) return fused;
         }
+        ExactCalibration.Off(OffReason);
         return null;
     }
+
+    /// <summary><see cref="OffReason"/> when calibration found no variant (it runs first if it has not), else null.</summary>
+    internal static string? Off => FusedMode.Value is null ? OffReason : null;
+
+    /// <summary>Forgets the calibration (tests: <see cref="ExactCalibration.Recalibrate"/>).</summary>
+    internal static void Recalibrate() => FusedMode = new(Calibrate);
 
     /// <summary>Fills <paramref name="t"/> as libtorch's <c>uniform_(from, to, g)</c> would and advances <paramref name="g"/> alike; false when this case is libtorch's own (then nothing happened).</summary>
     public static bool TryUniform(Tensor t, double from, double to, Generator? g, int parallelism) =>
