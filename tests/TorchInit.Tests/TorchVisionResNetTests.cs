@@ -79,6 +79,35 @@ public sealed class TorchVisionResNetTests
         AssertEqualsFixture(m, model, seed, zeroInitResidual, $"own {model} + {described}");
     }
 
+    // ---- Auto under a trace, on TorchVision.NET's trees ----
+
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("resnet50")]
+    public void Under_the_trace_Auto_gives_every_conv_of_TorchVisionNets_resnet_He_or_asks_for_a_hint(string model)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var m = (nn.Module<Tensor, Tensor>)TorchVisionNet(model, 0);
+        var sample = torch.randn(1, 3, 64, 64);
+        var report = m.PlanInit(InitPolicy.Auto, null, sample);
+        var convs = report.Rows.Where(r => r.LayerType == "Conv2d" && r.Parameter == "weight").ToList();
+        Assert.Equal(model == "resnet18" ? 20 : 53, convs.Count);
+        // TorchVision.NET's blocks apply the ReLU after the residual sum without a call() that hooks see, so the layers that
+        // feed the sum (conv2 / conv3 and the downsample convs) are assumed, with a reason that says to add a hint; the
+        // shortcut is passed over (the reason of a downsampling block's last conv names it), never taken for what follows.
+        string last = model == "resnet18" ? "conv2" : "conv3";
+        foreach (var r in convs)
+        {
+            bool feedsSum = r.Path.EndsWith(last, StringComparison.Ordinal) || r.Path.EndsWith("downsample.0", StringComparison.Ordinal);
+            if (feedsSum) Assert.True(r.ActivationSource == ActivationSource.Assumed && r.Reason.Contains("add a hint"), $"{r.Path}: {r.Reason}");
+            else Assert.True(r.Scheme == "HeNormal" && r.ActivationSource == ActivationSource.Traced, $"{r.Path}: {r.Scheme} ({r.ActivationSource}): {r.Reason}");
+        }
+        Assert.Contains("the shortcut Sequential 'layer2.0.downsample'", report[$"layer2.0.{last}.weight"].Reason);
+        // With the hint the reason asks for, every conv gets He.
+        var hinted = m.PlanInit(InitPolicy.Auto.Hint($"layer*.{last}", Activation.Relu).Hint("layer*.downsample.0", Activation.Relu), null, sample);
+        Assert.All(hinted.Rows.Where(r => r.LayerType == "Conv2d" && r.Parameter == "weight"), r => Assert.Equal("HeNormal", r.Scheme));
+    }
+
     // ---- TorchVision.NET ----
 
     private static nn.Module TorchVisionNet(string model, long seed, bool zeroInitResidual = false)
