@@ -3,5 +3,5 @@
 # id+version, so the next restore of the examples, notebooks or a fresh project takes this very pack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet pack src/TorchInit -c Release -nologo -v q
+dotnet pack src/TorchInit -c Release -warnaserror -nologo -v q   # warnings are errors here too: test.sh's later solution build is incremental and would not see them
 rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/torchinit"

@@ -23,6 +23,8 @@ internal sealed record PlannedParameter
     public string Activation { get; init; } = "";
     public ActivationSource Source { get; init; } = ActivationSource.Explicit;
     public string Reason { get; init; } = "";
+    /// <summary>For a parameter tied to one met earlier in pre-order (the same storage): that one's qualified name; null otherwise.</summary>
+    public string? TiedTo { get; init; }
 
     public string QualifiedName => Path.Length == 0 ? Name : $"{Path}.{Name}";
 

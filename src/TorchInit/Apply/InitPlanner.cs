@@ -17,8 +17,9 @@ internal sealed class InitPlanner : ModuleVisitor
 {
     private readonly InitPolicy _policy;
     private readonly InitOptions _options;
-    private readonly ActivationFinder? _finder;
-    private ActivationFinder Finder => _finder ?? throw new InvalidOperationException("no module tree to search");
+    /// <summary>Made on first use: a fixed scheme that asks no module what follows it builds no finder.</summary>
+    private readonly Lazy<ActivationFinder>? _finder;
+    private ActivationFinder Finder => _finder?.Value ?? throw new InvalidOperationException("no module tree to search");
     private readonly Dictionary<ModuleContext, (string Block, string Rule, string? Shortcut)> _zeroNorms = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<object, string> _planned = new();
     /// <summary>Storage of parameters of modules the policy does not handle: a tied parameter met later is left too (its first occurrence decides).</summary>
@@ -40,7 +41,7 @@ internal sealed class InitPlanner : ModuleVisitor
 
     private InitPlanner(ModuleContext root, InitPolicy policy, InitOptions options, ForwardTrace? trace) : this(policy, options)
     {
-        _finder = new ActivationFinder(policy, trace, root);
+        _finder = new Lazy<ActivationFinder>(() => new ActivationFinder(policy, trace, root), LazyThreadSafetyMode.None);
         var firstOwner = new Dictionary<object, (ModuleContext Context, string Name)>();
         foreach (var c in root.PreOrder().Where(c => !c.IsShared))
             foreach (var (name, p) in Own(c))
@@ -210,7 +211,7 @@ internal sealed class InitPlanner : ModuleVisitor
         Func<Fans>? weightFans = weight is null ? null
             : () => fans ??= Fans.ForLayer(c.Module, weight.shape, _options.FanConvention, Qualified(c.Path, "weight"));
         PlannedParameter Decorate(PlannedParameter e) => reason.Length == 0 && activation.Length == 0 ? e
-            : e with { Activation = activation, Source = source, Reason = e.Action == InitAction.Skipped && e.Note.StartsWith("shared with", StringComparison.Ordinal) ? Join(reason, e.Note) : reason };
+            : e with { Activation = activation, Source = source, Reason = e.TiedTo is not null ? Join(reason, e.Note) : reason };
         if (weight is not null)
         {
             var stacked = _policy.StackedBlocksFor(c);
@@ -703,10 +704,10 @@ internal sealed class InitPlanner : ModuleVisitor
         TensorCheck.EnsureAlive(p, Qualified(path, name));
         if (_planned.TryGetValue(StorageKey(p), out var first))
             return Row(path, layerType, name, p, scheme, InitAction.Skipped,
-                $"shared with {first}, already initialized: tied (the same storage), one parameter with one decision and one write, at its first occurrence in pre-order");
+                $"shared with {first}, already initialized: tied (the same storage), one parameter with one decision and one write, at its first occurrence in pre-order") with { TiedTo = first };
         if (_left.TryGetValue(StorageKey(p), out var left))
             return Row(path, layerType, name, p, scheme, InitAction.Skipped,
-                $"shared with {left}, which this policy leaves unchanged: tied (the same storage), its first occurrence in pre-order decides");
+                $"shared with {left}, which this policy leaves unchanged: tied (the same storage), its first occurrence in pre-order decides") with { TiedTo = left };
         if (!_options.IncludeFrozen && p is TorchSharp.Modules.Parameter { requires_grad: false })
             return Row(path, layerType, name, p, scheme, InitAction.Skipped, "frozen (requires_grad = false); set IncludeFrozen to initialize it");
         if (p.numel() == 0)

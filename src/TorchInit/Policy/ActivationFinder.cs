@@ -102,10 +102,11 @@ internal sealed class ActivationFinder(InitPolicy policy, ForwardTrace? trace, M
         foreach (var block in layer.Ancestors())
             if (ShortcutOf(block) is { } shortcut && ResidualLayout.Within(layer, shortcut))
             {
-                var inBlock = block.PreOrder().Where(c => !c.IsPart && !c.IsShared).ToDictionary(c => c.Module, c => c, ReferenceEqualityComparer.Instance);
+                var inBlock = new Dictionary<nn.Module, ModuleContext>(ReferenceEqualityComparer.Instance);
+                foreach (var c in block.PreOrder().Where(c => !c.IsPart && !c.IsShared)) inBlock.TryAdd(c.Module, c);
                 int last = -1;
-                for (int i = start; i < trace.Calls.Count && inBlock.TryGetValue(trace.Calls[i], out var c); i++)
-                    if (!ResidualLayout.Within(c, shortcut) && LayerTaxonomy.Classify(c) is var k && (LayerTaxonomy.IsLayer(k) || k == LayerKind.Normalization))
+                for (int i = start; i < trace.Calls.Count && inBlock.TryGetValue(trace.Calls[i], out var member); i++)
+                    if (!ResidualLayout.Within(member, shortcut) && LayerTaxonomy.Classify(member) is var k && (LayerTaxonomy.IsLayer(k) || k == LayerKind.Normalization))
                         last = i;
                 if (last >= 0)
                 {
