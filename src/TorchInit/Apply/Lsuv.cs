@@ -99,9 +99,7 @@ public static class Lsuv
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batch);
         options ??= new LsuvOptions();
-        if (!(options.Tolerance > 0) || !double.IsFinite(options.Tolerance)) throw new ArgumentException($"Tolerance must be positive, got {options.Tolerance}.", nameof(options));
-        if (!(options.TargetVariance > 0) || !double.IsFinite(options.TargetVariance)) throw new ArgumentException($"TargetVariance must be positive, got {options.TargetVariance}.", nameof(options));
-        if (options.MaxIterations < 0) throw new ArgumentException($"MaxIterations must be at least 0, got {options.MaxIterations}.", nameof(options));
+        Validate(options);
 
         var include = options.Include ?? ((_, m) => LayerTaxonomy.IsWeightLayer(LayerTaxonomy.Classify(m)) && LayerTaxonomy.Classify(m) != LayerKind.Bilinear);
         var candidates = ModuleTree.PreOrder(model)
@@ -109,71 +107,55 @@ public static class Lsuv
                         && e.Module.named_parameters(recurse: false).Any(p => p.name == "weight"))
             .ToList();
 
-        var modules = ModuleTree.PreOrder(model).Select(e => e.Module).ToList();
-        var training = modules.Select(m => (m, m.training)).ToList();
-        var buffers = model.buffers().ToList();
-        var removers = new List<Action>();
         var layers = new List<LsuvLayer>();
-        using var scope = NewDisposeScope();
-        var bufferCopies = buffers.Select(b => b.detach().clone()).ToList();
-        InitReport start;
-        try
+        using var run = ModelRunScope.Eval(model, ModuleTree.PreOrder(model).Select(e => e.Module).ToList(), restoreBuffers: true);
+        // The forward order: the first call of each candidate.
+        var order = new List<int>();
+        double[] variance = new double[candidates.Count];
+        for (int i = 0; i < candidates.Count; i++)
         {
-            model.eval();
-            // The forward order: the first call of each candidate.
-            var order = new List<int>();
-            double[] variance = new double[candidates.Count];
-            for (int i = 0; i < candidates.Count; i++)
+            int index = i;
+            run.AddPostHook(candidates[i].Module, output =>
             {
-                int index = i;
-                var handle = ((nn.Module<Tensor, Tensor>)candidates[i].Module).register_forward_hook((_, _, output) =>
-                {
-                    if (!order.Contains(index)) order.Add(index);
-                    using var inner = NewDisposeScope();
-                    variance[index] = output.detach().to_type(ScalarType.Float64).var().item<double>();
-                    return null!;
-                });
-                removers.Add(handle.remove);
-            }
-            void Forward()
-            {
-                using var _ = no_grad();
+                if (!order.Contains(index)) order.Add(index);
                 using var inner = NewDisposeScope();
-                model.call(batch);
-            }
-            // A first pass before anything is written: a batch the model cannot take throws here, leaving the weights as they were.
-            Forward();
-            if (order.Count == 0)
-                throw new ArgumentException("No Linear or Conv layer ran in the forward pass: nothing to rescale.", nameof(model));
-            start = model.ApplyInit(options.Start, options.Init);
-            Forward();
-            foreach (int i in order)
-            {
-                var (path, module) = candidates[i];
-                var weight = module.named_parameters(recurse: false).First(p => p.name == "weight").parameter;
-                double before = variance[i], v = before, scale = 1;
-                int iterations = 0;
-                while (Math.Abs(v - options.TargetVariance) >= options.Tolerance && iterations < options.MaxIterations)
-                {
-                    if (!(v > 0) || !double.IsFinite(v)) break; // a dead or exploded output cannot be rescaled
-                    double s = Math.Sqrt(options.TargetVariance / v);
-                    using (no_grad()) weight.mul_(s);
-                    scale *= s;
-                    iterations++;
-                    Forward();
-                    v = variance[i];
-                }
-                layers.Add(new LsuvLayer(path, ModuleTree.TypeName(module), iterations, before, v, scale,
-                    Math.Abs(v - options.TargetVariance) < options.Tolerance));
-            }
+                variance[index] = output.detach().to_type(ScalarType.Float64).var().item<double>();
+            });
         }
-        finally
-        {
-            foreach (var remove in removers) remove();
-            foreach (var (m, wasTraining) in training) m.train(wasTraining);
-            using (no_grad())
-                for (int i = 0; i < buffers.Count; i++) buffers[i].copy_(bufferCopies[i]);
-        }
+        void Forward() => run.Forward(() => model.call(batch));
+        // A first pass before anything is written: a batch the model cannot take throws here, leaving the weights as they were.
+        Forward();
+        if (order.Count == 0)
+            throw new ArgumentException("No Linear or Conv layer ran in the forward pass: nothing to rescale.", nameof(model));
+        var start = model.ApplyInit(options.Start, options.Init);
+        Forward();
+        foreach (int i in order)
+            layers.Add(Rescale(candidates[i].Path, candidates[i].Module, variance[i], () => { Forward(); return variance[i]; }, options));
         return new LsuvReport(start, layers, options);
+    }
+
+    private static void Validate(LsuvOptions options)
+    {
+        if (!(options.Tolerance > 0) || !double.IsFinite(options.Tolerance)) throw new ArgumentException($"Tolerance must be positive, got {options.Tolerance}.", nameof(options));
+        if (!(options.TargetVariance > 0) || !double.IsFinite(options.TargetVariance)) throw new ArgumentException($"TargetVariance must be positive, got {options.TargetVariance}.", nameof(options));
+        if (options.MaxIterations < 0) throw new ArgumentException($"MaxIterations must be at least 0, got {options.MaxIterations}.", nameof(options));
+    }
+
+    /// <summary>Rescales one layer's weight until |Var(output) − target| &lt; tolerance or the iterations run out; <paramref name="forward"/> runs the batch again and returns the layer's new variance.</summary>
+    private static LsuvLayer Rescale(string path, nn.Module module, double before, Func<double> forward, LsuvOptions options)
+    {
+        var weight = module.named_parameters(recurse: false).First(p => p.name == "weight").parameter;
+        double v = before, scale = 1;
+        int iterations = 0;
+        while (Math.Abs(v - options.TargetVariance) >= options.Tolerance && iterations < options.MaxIterations)
+        {
+            if (!(v > 0) || !double.IsFinite(v)) break; // a dead or exploded output cannot be rescaled
+            double s = Math.Sqrt(options.TargetVariance / v);
+            using (no_grad()) weight.mul_(s);
+            scale *= s;
+            iterations++;
+            v = forward();
+        }
+        return new LsuvLayer(path, ModuleTree.TypeName(module), iterations, before, v, scale, Math.Abs(v - options.TargetVariance) < options.Tolerance);
     }
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using static TorchSharp.torch;
 
 namespace TorchInit;
@@ -11,7 +10,7 @@ namespace TorchInit;
 /// <remarks>
 /// TorchSharp runs hooks only through <c>call()</c>: a leaf whose <c>forward()</c> is called directly, and
 /// functional activations (<c>functional.relu</c>), leave no trace. The hook API lives on the generic base
-/// <c>HookableModule&lt;TPreHook, TPostHook&gt;</c>, so it is reached by reflection on each leaf's type.
+/// <c>HookableModule&lt;TPreHook, TPostHook&gt;</c>, so it is reached by reflection on each leaf's type (<see cref="ModelRunScope"/>).
 /// </remarks>
 internal sealed class ForwardTrace
 {
@@ -36,17 +35,13 @@ internal sealed class ForwardTrace
         ArgumentNullException.ThrowIfNull(forward);
         // Parts of a native transformer module are not modules: the module itself is hooked, as a leaf.
         var modules = root.PreOrder().Where(c => !c.IsShared && !c.IsPart).ToList();
-        var training = modules.Select(c => (c.Module, c.Module.training)).ToList();
         var calls = new List<nn.Module>();
-        var removers = new List<Action>();
         try
         {
-            root.Module.eval();
+            using var run = ModelRunScope.Eval(root.Module, modules.Select(c => c.Module)); // pre-order: children after their parent
             foreach (var leaf in modules.Where(c => c.Children.Count == 0 || NativeLayout.HasParts(c.Module)))
-                if (RegisterPreHook(leaf.Module, m => calls.Add(m)) is { } remove) removers.Add(remove);
-            using (no_grad())
-            using (NewDisposeScope())
-                forward();
+                run.AddPreHook(leaf.Module, calls.Add);
+            run.Forward(forward);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -54,30 +49,9 @@ internal sealed class ForwardTrace
                 $"The sample forward pass that traces the module order failed ({e.GetType().Name}: {e.Message}). " +
                 "Check the sample input's shape and dtype; hooks were removed and training flags restored.", e);
         }
-        finally
-        {
-            foreach (var remove in removers) remove();
-            foreach (var (module, wasTraining) in training) module.train(wasTraining); // pre-order: children after their parent
-        }
         return new ForwardTrace(calls);
     }
 
-    private static readonly Dictionary<Type, MethodInfo?> RegisterMethods = new();
-
     /// <summary>Registers <paramref name="hook"/> as a forward pre-hook; returns the action that removes it, or null when the module has no hook API.</summary>
-    internal static Action? RegisterPreHook(nn.Module module, Action<nn.Module> hook)
-    {
-        var type = module.GetType();
-        MethodInfo? register;
-        lock (RegisterMethods)
-        {
-            if (!RegisterMethods.TryGetValue(type, out register))
-                RegisterMethods[type] = register = type.GetMethod("register_forward_pre_hook", BindingFlags.Public | BindingFlags.Instance, [typeof(Action<nn.Module>)]);
-        }
-        if (register is null) return null;
-        var remover = register.Invoke(module, BindingFlags.DoNotWrapExceptions, null, [hook], null);
-        var remove = remover?.GetType().GetMethod("remove", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
-        if (remove is null) return null;
-        return () => remove.Invoke(remover, BindingFlags.DoNotWrapExceptions, null, null, null);
-    }
+    internal static Action? RegisterPreHook(nn.Module module, Action<nn.Module> hook) => ModelRunScope.RegisterPreHook(module, hook);
 }

@@ -1,6 +1,3 @@
-using System.Linq.Expressions;
-using System.Reflection;
-using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -76,102 +73,37 @@ public static class SignalProbe
             .ToList();
 
         var calls = new List<Call>();
-        var removers = new List<Action>();
-        var handles = new List<Tensor>();
-        var savedGrads = new Tensor?[parameters.Count];
-        bool gradsSaved = false, succeeded = false;
-        using var scope = NewDisposeScope();
-        var buffers = Distinct(model.buffers());
-        var bufferCopies = buffers.Select(b => b.detach().clone()).ToList();
-        try
+        using var run = ModelRunScope.CurrentMode(model, restoreBuffers: true);
+        run.ClearGradients(parameters);
+        foreach (var (path, module) in probed)
         {
-            for (int i = 0; i < parameters.Count; i++)
-            {
-                savedGrads[i] = parameters[i].grad;
-                parameters[i].grad = null;
-            }
-            gradsSaved = true;
-
-            foreach (var (path, module) in probed)
-            {
-                var type = ModuleTree.TypeName(module);
-                var rule = ActivationTable.ProbeRuleOf(module);
-                var own = module.named_parameters(recurse: false).ToList();
-                var weight = own.FirstOrDefault(p => p.name == "weight").parameter
-                    ?? own.FirstOrDefault(p => p.name.StartsWith("weight", StringComparison.Ordinal) || p.name.EndsWith("weight", StringComparison.Ordinal)).parameter;
-                if (module is nn.Module<Tensor, Tensor> single)
-                {
-                    var handle = single.register_forward_hook((_, _, output) =>
-                    {
-                        calls.Add(Observe(calls.Count, path, type, rule, output, weight, handles));
-                        return null!; // keep the output
-                    });
-                    removers.Add(handle.remove);
-                }
-                else if (HookAnyOutput(module, output =>
-                         {
-                             if (FirstTensor(output) is { } y) calls.Add(Observe(calls.Count, path, type, rule, y, weight, handles));
-                         }) is { } remove)
-                    removers.Add(remove);
-            }
-
-            var x = input.detach();
-            if (x.is_floating_point()) x.requires_grad_(true);
-            var y = model.call(x);
-            var l = loss(y);
-            if (l.numel() != 1)
-                throw new ArgumentException($"The loss must be a single element, got shape [{string.Join(", ", l.shape)}].", nameof(loss));
-            if (!l.requires_grad)
-                throw new InvalidOperationException("The loss does not require grad, so nothing can be back-propagated: does it depend on the model's output?");
-            double lossValue = l.detach().to_type(ScalarType.Float64).item<double>();
-            l.backward();
-
-            var rows = calls.Select(c => c.ToRow()).ToList();
-            succeeded = true;
-            return new SignalReport(rows, lossValue);
+            var (type, rule, weight) = (ModuleTree.TypeName(module), ActivationTable.ProbeRuleOf(module), OwnWeight(module));
+            run.AddPostHook(module, output => calls.Add(Observe(calls.Count, path, type, rule, output, weight, run)));
         }
-        finally
-        {
-            foreach (var remove in removers) remove();
-            foreach (var h in handles) h.Dispose();
-            using (no_grad())
-                for (int i = 0; i < buffers.Count; i++) buffers[i].copy_(bufferCopies[i]);
-            if (gradsSaved && !(succeeded && options.KeepGradients))
-                for (int i = 0; i < parameters.Count; i++) parameters[i].grad = savedGrads[i];
-        }
+
+        var x = input.detach();
+        if (x.is_floating_point()) x.requires_grad_(true);
+        var y = model.call(x);
+        var l = loss(y);
+        if (l.numel() != 1)
+            throw new ArgumentException($"The loss must be a single element, got shape [{string.Join(", ", l.shape)}].", nameof(loss));
+        if (!l.requires_grad)
+            throw new InvalidOperationException("The loss does not require grad, so nothing can be back-propagated: does it depend on the model's output?");
+        double lossValue = l.detach().to_type(ScalarType.Float64).item<double>();
+        l.backward();
+
+        var rows = calls.Select(c => c.ToRow()).ToList();
+        if (options.KeepGradients) run.KeepGradients();
+        return new SignalReport(rows, lossValue);
     }
 
-    /// <summary>
-    /// A forward hook on a module of any <c>nn.Module&lt;T1, …, TResult&gt;</c> signature (an LSTM's, a Bilinear's, an attention
-    /// layer's) that hands <paramref name="observe"/> the output and keeps it unchanged; returns the hook's remover, or null when the
-    /// module has no typed forward hook (a plain <c>nn.Module</c>).
-    /// </summary>
-    private static Action? HookAnyOutput(nn.Module module, Action<object?> observe)
+    /// <summary>The module's <c>weight</c>, else its first parameter named <c>weight…</c> or <c>…weight</c> (<c>weight_ih_l0</c>, <c>in_proj_weight</c>).</summary>
+    private static Tensor? OwnWeight(nn.Module module)
     {
-        var register = module.GetType().GetMethods(BindingFlags.Public | BindingFlags.Instance).FirstOrDefault(m =>
-            m.Name == "register_forward_hook" && m.GetParameters() is [{ ParameterType: { IsGenericType: true } t }]
-            && t.GetGenericTypeDefinition().FullName?.StartsWith("System.Func`", StringComparison.Ordinal) == true);
-        if (register is null) return null;
-        var delegateType = register.GetParameters()[0].ParameterType;
-        var arguments = delegateType.GetGenericArguments();
-        var parameters = arguments[..^1].Select(a => Expression.Parameter(a)).ToArray();
-        var output = parameters[^1];   // (module, inputs…, output) → output
-        var body = Expression.Block(
-            Expression.Invoke(Expression.Constant(observe), Expression.Convert(output, typeof(object))),
-            output);
-        var hook = Expression.Lambda(delegateType, body, parameters).Compile();
-        var remover = register.Invoke(module, [hook]);
-        var remove = remover?.GetType().GetMethod("remove", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes);
-        return remove is null ? null : () => remove.Invoke(remover, null);
+        var own = module.named_parameters(recurse: false).ToList();
+        return own.FirstOrDefault(p => p.name == "weight").parameter
+            ?? own.FirstOrDefault(p => p.name.StartsWith("weight", StringComparison.Ordinal) || p.name.EndsWith("weight", StringComparison.Ordinal)).parameter;
     }
-
-    /// <summary>The first tensor of a module's output: the tensor itself, or the first tensor of a tuple (recursively).</summary>
-    private static Tensor? FirstTensor(object? output) => output switch
-    {
-        Tensor t => t,
-        ITuple tuple => Enumerable.Range(0, tuple.Length).Select(i => FirstTensor(tuple[i])).FirstOrDefault(t => t is not null),
-        _ => null,
-    };
 
     private static List<T> Distinct<T>(IEnumerable<T> tensors) where T : Tensor
     {
@@ -179,7 +111,7 @@ public static class SignalProbe
         return tensors.Where(t => seen.Add(t.Handle)).ToList();
     }
 
-    private static Call Observe(int index, string path, string type, ProbeRule rule, Tensor output, Tensor? weight, List<Tensor> handles)
+    private static Call Observe(int index, string path, string type, ProbeRule rule, Tensor output, Tensor? weight, ModelRunScope run)
     {
         double mean, std, saturated = double.NaN, dead = double.NaN;
         using (no_grad())
@@ -206,7 +138,7 @@ public static class SignalProbe
             // Containers dispose intermediate outputs (Sequential does), and a model's forward may run in its own
             // dispose scope: keep a private handle to the same tensor, owned by the probe, to read its .grad later.
             own = output.alias().DetachFromDisposeScope();
-            handles.Add(own);
+            run.Track(own);
             own.retain_grad();
         }
         return new Call(index, path, type, output.shape, mean, std, saturated, dead, own, weight);
