@@ -5,7 +5,7 @@
 // for ReLU layers, seeded), and trains it on a synthetic regression task, printing the loss.
 // Seeded init on CUDA: TorchInit draws the values on the CPU with libtorch's CPU generator and copies each parameter to
 // the device, so a seed gives the same weights on the CPU and on any GPU (PyTorch's CUDA generator gives other numbers;
-// see the README, "GPU"). `--draws device` draws on the GPU's own generator instead (PyTorch-on-CUDA's numbers, no copy).
+// see docs/gpu.md). `--draws device` draws on the GPU's own generator instead (PyTorch-on-CUDA's numbers, no copy).
 // CI cannot run CUDA (no GPU, and TorchSharp-cuda-linux is not on its package feed): scripts/apps.sh runs a copy of this
 // file with TorchSharp-cpu and --device cpu, which checks everything but the CUDA kernels.
 #:package TorchInit@0.2.0

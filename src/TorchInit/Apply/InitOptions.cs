@@ -9,8 +9,9 @@ public enum SeededDraws
 {
     /// <summary>
     /// On a CPU generator seeded with the seed, copied to the parameter's device (default): the same seed gives the same
-    /// weights on the CPU and on any GPU, equal to PyTorch-on-CPU's after <c>torch.manual_seed(seed)</c>. Costs a
-    /// single-threaded CPU draw and a host-to-device copy per parameter.
+    /// weights on the CPU and on any GPU, equal to PyTorch-on-CPU's after <c>torch.manual_seed(seed)</c>. Costs a CPU
+    /// draw (uniform and normal draws of large contiguous float32/float64 tensors run on every core with libtorch's bits,
+    /// other draws are libtorch's serial call) and a host-to-device copy per parameter.
     /// </summary>
     OnCpu,
     /// <summary>
@@ -76,7 +77,11 @@ public sealed record InitOptions
     /// <summary>Exact (default: PyTorch's generators, bit-identical to PyTorch) or Fast (parallel, seeded, deterministic, not PyTorch's numbers).</summary>
     public DrawEngine Engine { get; init; } = DrawEngine.Exact;
 
-    /// <summary>Threads the fast engine may use; null means <see cref="Environment.ProcessorCount"/>. Results do not depend on it.</summary>
+    /// <summary>
+    /// Threads TorchInit's parallel work may use: the fast engine's kernels, the exact engine's parallel <c>uniform_</c> and
+    /// <c>normal_</c>, and the <see cref="MeasureRealized"/> read; null means <see cref="Environment.ProcessorCount"/>. Results
+    /// do not depend on it.
+    /// </summary>
     public int? MaxDegreeOfParallelism { get; init; }
 
     /// <summary>The module types a fixed scheme initializes when <see cref="LayerTypes"/> is null: Linear, Conv1d/2d/3d and ConvTranspose1d/2d/3d.</summary>
