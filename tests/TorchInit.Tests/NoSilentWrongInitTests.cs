@@ -388,4 +388,22 @@ public class NoSilentWrongInitTests
         Assert.True(expected.Equals(model.c_attn.weight!));
         Assert.Throws<ArgumentOutOfRangeException>(() => InitPolicy.Auto.StackedBlocks("c_attn", 1));
     }
+    [Fact]
+    public void Bad_input_to_the_new_rules_is_a_clear_error_and_nothing_is_written()
+    {
+        using var scope = NewDisposeScope();
+        var model = nn.Sequential(("fc", nn.Linear(4, 10)), ("out", nn.Linear(10, 2)));
+        var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        var e = Assert.Throws<ArgumentException>(() => model.ApplyInit(InitPolicy.Auto.StackedBlocks("fc", 3), new InitOptions { Seed = 1 }));
+        Assert.Contains("'fc.weight'", e.Message);
+        Assert.Contains("3 equal blocks", e.Message);
+        foreach (var (name, p) in model.named_parameters()) Assert.True(before[name].Equals(p), $"{name} was written");
+        // A rule that matches nothing is a policy warning, as every other rule's.
+        Assert.Contains(model.PlanInit(InitPolicy.Auto.StackedBlocks("attn.c_attn", 3)).PolicyWarnings, w => w.Contains("StackedBlocks(\"attn.c_attn\", 3) matches no module"));
+
+        // Build with a sample input the model cannot take: the trace's error, and the process-wide default device restored.
+        var ex = Assert.Throws<InvalidOperationException>(() => Build.WithoutDefaultInit(() => new TvResNet(), InitPolicy.Auto, randn(1, 5, 8, 8), out _));
+        Assert.Contains("sample forward pass", ex.Message);
+        Assert.Equal(DeviceType.CPU, get_default_device().type);
+    }
 }
