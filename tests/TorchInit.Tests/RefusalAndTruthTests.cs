@@ -11,7 +11,7 @@ namespace TorchInit.Tests;
 /// overlapping views, true messages, and the small truths of the report, the probe and the README.
 /// </summary>
 [Collection(SerialTorchCollection.Name)]
-public class Issue16TruthTests
+public class RefusalAndTruthTests
 {
     private static List<byte[]> Bytes(nn.Module m) =>
         m.named_parameters().Select(p => p.parameter.detach().cpu().contiguous().bytes.ToArray()).ToList();
