@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace TorchInit.Tests;
 
 /// <summary>
-/// Issue 16, "No silent wrong initialization": arguments in one order, dead generators and tensors, undefined enum values,
+/// No silent wrong initialization: arguments in one order, dead generators and tensors, undefined enum values,
 /// overlapping views, true messages, and the small truths of the report, the probe and the README.
 /// </summary>
 [Collection(SerialTorchCollection.Name)]
