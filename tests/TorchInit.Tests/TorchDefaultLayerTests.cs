@@ -129,4 +129,89 @@ public class TorchDefaultLayerTests
         var report = lstm.ApplyInit(InitScheme.HeNormal, new InitOptions { Seed = 1, LayerTypes = [typeof(LSTM)] });
         Assert.Equal("HeNormal", report["weight_ih_l0"].Scheme);
     }
+
+    private static nn.Module LayerDefaultCase(string name, bool biasKv = true) => name switch
+    {
+        "MultiheadAttention" => nn.MultiheadAttention(16, 2, add_bias_kv: biasKv),   // bias_k, bias_v: PyTorch's rule whatever the policy
+        "TransformerEncoderLayer" => nn.TransformerEncoderLayer(16, 2, 32),
+        _ => nn.Embedding(10, 8, padding_idx: 2),
+    };
+
+    private static InitReport ApplyLayerDefault(nn.Module m, InitScheme scheme, long seed) =>
+        m.ApplyInit(scheme, new InitOptions { Seed = seed, LayerTypes = m is Embedding ? [typeof(Embedding)] : null });
+
+    [Theory]
+    [InlineData("MultiheadAttention")]
+    [InlineData("TransformerEncoderLayer")]
+    [InlineData("Embedding")]
+    public void Parsed_TorchDefault_is_TorchDefault_on_every_layer(string name)
+    {
+        // The scheme is recognised by what it is, not by its numbers: the parsed name is the same scheme, the layer's own
+        // PyTorch default (_reset_parameters, Embedding's N(0, 1)), bit for bit and with the same report.
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(3);
+        var a = LayerDefaultCase(name);
+        torch.random.manual_seed(3);
+        var b = LayerDefaultCase(name);
+        var ra = ApplyLayerDefault(a, InitScheme.TorchDefault, 7);
+        var rb = ApplyLayerDefault(b, InitScheme.Parse("TorchDefault"), 7);
+        Assert.Equal(ra.ToString(), rb.ToString());
+        var pb = b.named_parameters().ToDictionary(p => p.name, p => p.parameter.bytes.ToArray());
+        foreach (var (n, p) in a.named_parameters())
+            Assert.True(pb[n].SequenceEqual(p.bytes.ToArray()), $"{name}: {n} differs between TorchDefault and Parse(\"TorchDefault\")");
+        string expected = name == "Embedding" ? "PyTorch's default Embedding init" : "_reset_parameters";
+        Assert.Contains(ra.Rows, r => r.Reason.Contains(expected, StringComparison.Ordinal));
+        Assert.NotEmpty(ra.Decisions);
+    }
+
+    [Theory]
+    [InlineData("MultiheadAttention")]
+    [InlineData("TransformerEncoderLayer")]
+    [InlineData("Embedding")]
+    public void TorchDefault_with_another_nonlinearity_is_not_the_layer_default(string name)
+    {
+        // TorchDefault.WithNonlinearity(Relu) is a variance-scaling scheme like any other (kaiming_uniform_ for relu), not
+        // "each layer's PyTorch default": no _reset_parameters rule, the stacked q, k, v drawn per block, the embedding by fans.
+        using var scope = NewDisposeScope();
+        var scheme = InitScheme.TorchDefault.WithNonlinearity(Nonlinearity.Relu);
+        var m = LayerDefaultCase(name, biasKv: false);
+        var report = ApplyLayerDefault(m, scheme, 7);
+        Assert.DoesNotContain(report.Rows, r => r.Reason.Contains("_reset_parameters", StringComparison.Ordinal)
+                                               || r.Reason.Contains("PyTorch's default", StringComparison.Ordinal));
+        Assert.Empty(report.Decisions);
+        if (name == "MultiheadAttention") Assert.Contains("3 blocks", report["in_proj_weight"].Note);
+        if (name == "Embedding")
+        {
+            Assert.Equal("uniform", report["weight"].Distribution, ignoreCase: true);
+            Assert.NotEqual(ApplyLayerDefault(LayerDefaultCase(name), InitScheme.TorchDefault, 7)["weight"].Distribution, report["weight"].Distribution);
+        }
+        // The same numbers as TorchDefault keep it the layer default (a copy that changed nothing).
+        var same = InitScheme.TorchDefault.WithNonlinearity(Nonlinearity.LeakyRelu, Math.Sqrt(5));
+        var sameReport = ApplyLayerDefault(LayerDefaultCase(name, biasKv: false), same, 7);
+        Assert.NotEmpty(sameReport.Decisions);
+    }
+
+    [Fact]
+    public void Only_TorchDefault_and_copies_that_keep_its_numbers_are_the_layer_default()
+    {
+        var torchDefault = (VarianceScalingScheme)InitScheme.TorchDefault;
+        Assert.True(torchDefault.IsLayerDefault);
+        Assert.True(InitScheme.Parse("TorchDefault").IsLayerDefault);
+        Assert.True(InitScheme.Parse(InitScheme.TorchDefault.ToString()).IsLayerDefault);
+        Assert.True((torchDefault with { DisplayName = "Mine" }).IsLayerDefault);
+        Assert.True((torchDefault with { BiasDefault = BiasInit.TorchDefault }).IsLayerDefault);
+        Assert.False(InitScheme.TorchDefault.WithNonlinearity(Nonlinearity.Relu).IsLayerDefault);
+        Assert.False(InitScheme.Parse("TorchDefault(nonlinearity=relu)").IsLayerDefault);
+        Assert.False((torchDefault with { BiasDefault = BiasInit.Zeros }).IsLayerDefault);
+        Assert.False((torchDefault with { Scale = 2 }).IsLayerDefault);
+        Assert.False((torchDefault with { Mode = FanMode.FanOut }).IsLayerDefault);
+        Assert.False((torchDefault with { Distribution = Distribution.Normal }).IsLayerDefault);
+        Assert.False((torchDefault with { NegativeSlope = 0.2 }).IsLayerDefault);
+        // The same numbers built by hand are an ordinary variance-scaling scheme (equal by value, but not TorchDefault).
+        var byHand = new VarianceScalingScheme(1.0, FanMode.FanIn, Distribution.Uniform, Nonlinearity.LeakyRelu, Math.Sqrt(5)) { BiasDefault = BiasInit.TorchDefault };
+        Assert.Equal(InitScheme.TorchDefault, byHand);
+        Assert.False(byHand.IsLayerDefault);
+        foreach (var s in InitScheme.Named.Where(n => !ReferenceEquals(n, InitScheme.TorchDefault)))
+            Assert.False(s.IsLayerDefault, s.Name);
+    }
 }

@@ -22,7 +22,8 @@ internal sealed record PlannedParameter
     public double Gain { get; init; } = double.NaN;
     public string Activation { get; init; } = "";
     public ActivationSource Source { get; init; } = ActivationSource.Explicit;
-    public string Reason { get; init; } = "";
+    /// <summary>Why, where a rule explained it; null for rows no rule explained. A module's decision is its first entry that has one.</summary>
+    public DecisionReason? Reason { get; init; }
     /// <summary>For a parameter tied to one met earlier in pre-order (the same storage): that one's qualified name; null otherwise.</summary>
     public string? TiedTo { get; init; }
 
@@ -38,7 +39,7 @@ internal sealed record PlannedParameter
         FanIn = Fans?.FanIn, FanOut = Fans?.FanOut, FanConvention = FanConvention,
         Scheme = Scheme, Distribution = Fill?.Distribution ?? "", Gain = Gain,
         TargetStd = Fill?.TargetStd ?? double.NaN, Bound = Fill?.Bound ?? double.NaN,
-        Action = Action, Note = Note, Activation = Activation, ActivationSource = Source, Reason = Reason,
+        Action = Action, Note = Note, Activation = Activation, ActivationSource = Source, Reason = Reason?.Text ?? "",
     };
 }
 

@@ -116,10 +116,10 @@ internal sealed class InitPlanner : ModuleVisitor
             SelfInitializing(c, own);
         else if (scheme is not null)
         {
-            var why = rule is null ? "" : $"override {rule.Description}: {scheme.Name}";
+            var why = rule is null ? null : new DecisionReason(scheme.Name, rule);
             if (kind == LayerKind.Attention) Attention(c, own, scheme, why, "", ActivationSource.Explicit);
-            else if (c.IsPart && IsTorchDefault(scheme)) TorchDefaultPart(c, own, why);
-            else if (IsTorchDefault(scheme) && kind is LayerKind.Bilinear or LayerKind.Embedding or LayerKind.Normalization or LayerKind.Recurrent)
+            else if (c.IsPart && scheme.IsLayerDefault) TorchDefaultPart(c, own, why);
+            else if (scheme.IsLayerDefault && kind is LayerKind.Bilinear or LayerKind.Embedding or LayerKind.Normalization or LayerKind.Recurrent)
                 ModuleDefault(c, own, why);
             else Layer(c, own, scheme, why);
             decidedGain = GainOf(scheme);
@@ -127,7 +127,7 @@ internal sealed class InitPlanner : ModuleVisitor
         else
         {
             decidedGain = Auto(c, kind, own);
-            if (rule is not null) Cite(first, rule.Description);
+            if (rule is not null) Cite(first, rule);
         }
         if (declared is not null) ReplaceDeclared(c, first, declared);
         if (_policy.ResidualFor(c) is { } residual) Narrow(c, first, residual);
@@ -141,12 +141,12 @@ internal sealed class InitPlanner : ModuleVisitor
         return own;
     }
 
-    /// <summary>Prefixes the reasons of the entries from <paramref name="first"/> on with the rule that sent the module to Auto.</summary>
-    private void Cite(int first, string rule)
+    /// <summary>Cites, in the reasons of the entries from <paramref name="first"/> on, the override that sent the module to Auto.</summary>
+    private void Cite(int first, Rule<InitScheme?> rule)
     {
         for (int i = first; i < _plan.Parameters.Count; i++)
-            if (_plan.Parameters[i].Reason.Length > 0)
-                _plan.Parameters[i] = _plan.Parameters[i] with { Reason = $"override {rule}: {_plan.Parameters[i].Reason}" };
+            if (_plan.Parameters[i].Reason is { } reason)
+                _plan.Parameters[i] = _plan.Parameters[i] with { Reason = reason.Under(rule) };
     }
 
     /// <summary>Whether the module's parameters are planned: <see cref="InitOptions.LayerTypes"/> when given, else the kinds the policy has rules for.</summary>
@@ -170,7 +170,7 @@ internal sealed class InitPlanner : ModuleVisitor
             case LayerKind.Attention:
             {
                 var (scheme, why, _) = _policy.Choose(TorchInit.Activation.Linear);
-                Attention(c, own, scheme, $"q, k and v each feed the attention scores' dot product, no activation: {why}{GainOverrideNote(scheme)}",
+                Attention(c, own, scheme, new DecisionReason($"q, k and v each feed the attention scores' dot product, no activation: {why}{GainOverrideNote(scheme)}"),
                     TorchInit.Activation.Linear.Name, ActivationSource.Intrinsic);
                 return GainOf(scheme);
             }
@@ -178,7 +178,7 @@ internal sealed class InitPlanner : ModuleVisitor
             case LayerKind.Activation:
                 foreach (var (name, p) in own)
                     Add(Row(c, name, p, "keep", InitAction.Kept, "activation parameter, left as constructed") with
-                        { Source = ActivationSource.Intrinsic, Reason = "an activation's own parameter (PReLU slope): left at its constructor value" });
+                        { Source = ActivationSource.Intrinsic, Reason = new DecisionReason("an activation's own parameter (PReLU slope): left at its constructor value") });
                 return double.NaN;
             default: return AutoWeightLayer(c, own); // weight layers, and types listed in LayerTypes
         }
@@ -196,22 +196,22 @@ internal sealed class InitPlanner : ModuleVisitor
         if (LayerTaxonomy.IsWeightLayer(LayerTaxonomy.Classify(c)) && (rule is not null ? rule.Value : _policy.DefaultScheme) is null)
             reason += $" (here {Finder.Sequential(c).Activation.Name} follows)";
         foreach (var (name, p) in parameters)
-            Add(Row(c, name, p, "", InitAction.Skipped, $"shared module, same as '{origin.Path}', already initialized") with { Reason = reason });
+            Add(Row(c, name, p, "", InitAction.Skipped, $"shared module, same as '{origin.Path}', already initialized") with { Reason = new DecisionReason(reason) });
         Decide(c, first, double.NaN);
     }
 
     // ---- the rules ----
 
     /// <summary>A layer's weight by <paramref name="scheme"/> (fans by the fan convention), its bias by the bias policy, other parameters skipped.</summary>
-    private void Layer(ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, string reason,
+    private void Layer(ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, DecisionReason? reason,
         string activation = "", ActivationSource source = ActivationSource.Explicit, BiasInit? bias = null)
     {
         var weight = own.FirstOrDefault(p => p.Name == "weight").Tensor;
         Fans? fans = null;
         Func<Fans>? weightFans = weight is null ? null
             : () => fans ??= Fans.ForLayer(c.Module, weight.shape, _options.FanConvention, Qualified(c.Path, "weight"));
-        PlannedParameter Decorate(PlannedParameter e) => reason.Length == 0 && activation.Length == 0 ? e
-            : e with { Activation = activation, Source = source, Reason = e.TiedTo is not null ? Join(reason, e.Note) : reason };
+        PlannedParameter Decorate(PlannedParameter e) => reason is null ? e
+            : e with { Activation = activation, Source = source, Reason = e.TiedTo is not null ? reason.Then(e.Note) : reason };
         if (weight is not null)
         {
             var stacked = _policy.StackedBlocksFor(c);
@@ -265,7 +265,7 @@ internal sealed class InitPlanner : ModuleVisitor
         var (activation, source, detail) = Finder.Find(c);
         var (scheme, why, assumed) = _policy.Choose(activation);
         if (assumed) source = ActivationSource.Assumed;
-        Layer(c, own, scheme, $"{Capitalize(detail)}; {why}{GainOverrideNote(scheme)}", activation.Name, source);
+        Layer(c, own, scheme, new DecisionReason($"{Capitalize(detail)}; {why}{GainOverrideNote(scheme)}"), activation.Name, source);
         return GainOf(scheme);
     }
 
@@ -293,10 +293,10 @@ internal sealed class InitPlanner : ModuleVisitor
         if (entry.Writes && weight.device_type != DeviceType.META && ZeroRow(weight) is long index)
         {
             var note = $"row {index} kept at 0 (it was the only all-zero row: padding_idx)";
-            entry = entry with { Fill = new PaddingRowFill(entry.Fill!, index), Note = entry.Note.Length == 0 ? note : $"{entry.Note}; {note}" };
+            entry = entry with { Fill = new PaddingRowFill(entry.Fill!, index), Note = Join(entry.Note, note) };
             reason += $"; row {index} kept at 0 (padding_idx)";
         }
-        Add(entry with { Source = ActivationSource.Intrinsic, Reason = reason });
+        Add(entry with { Source = ActivationSource.Intrinsic, Reason = new DecisionReason(reason) });
         foreach (var (name, p) in own.Where(p => p.Name != "weight"))
             Add(Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight of an Embedding"));
     }
@@ -321,7 +321,7 @@ internal sealed class InitPlanner : ModuleVisitor
             entry = entry with { Fill = new PaddingRowFill(entry.Fill!, index), Note = $"row {index} kept at 0 (it was the only all-zero row: padding_idx)" };
             reason += $"; row {index} kept at 0 (padding_idx)";
         }
-        Add(entry with { Activation = activation.Name, Source = source, Reason = reason, Note = Join(entry.Note, $"tied: also '{Qualified(layer.Path, "weight")}'") });
+        Add(entry with { Activation = activation.Name, Source = source, Reason = new DecisionReason(reason), Note = Join(entry.Note, $"tied: also '{Qualified(layer.Path, "weight")}'") });
         foreach (var (name, p) in own.Where(p => p.Name != "weight"))
             Add(Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight of an Embedding"));
     }
@@ -369,7 +369,7 @@ internal sealed class InitPlanner : ModuleVisitor
         foreach (var (name, p) in own)
         {
             PlannedParameter entry;
-            string reason;
+            string? reason;
             if (name.StartsWith("weight_ih", StringComparison.Ordinal))
             {
                 entry = Blocks(c, name, p, inputScheme, gates);
@@ -395,9 +395,9 @@ internal sealed class InitPlanner : ModuleVisitor
             else
             {
                 entry = Row(c, name, p, "", InitAction.Skipped, "not a weight or bias of a recurrent layer");
-                reason = "";
+                reason = null;
             }
-            Add(entry with { Activation = activation.Name, Source = source, Reason = reason });
+            Add(entry with { Activation = activation.Name, Source = source, Reason = reason is null ? null : new DecisionReason(reason) });
         }
         return GainOf(inputScheme);
     }
@@ -411,12 +411,12 @@ internal sealed class InitPlanner : ModuleVisitor
             {
                 "weight" => Constant(c, name, p, new ConstantFill(zero ? 0.0 : TorchDefaults.NormWeight), zero ? "zeros" : "ones") with
                 {
-                    Reason = zero
+                    Reason = new DecisionReason(zero
                         ? $"last normalization of the residual branch of block '{block.Block}' ({block.Rule}): weight 0, so the block starts as the identity (Goyal et al. 2017)" +
                           (block.Shortcut is { } shortcut ? $"; '{shortcut}' is the shortcut, its normalization keeps weight 1" : "")
-                        : "normalization: weight 1, bias 0 (the identity affine map, PyTorch's default)",
+                        : "normalization: weight 1, bias 0 (the identity affine map, PyTorch's default)"),
                 },
-                "bias" => Constant(c, name, p, new ConstantFill(TorchDefaults.NormBias), "zeros") with { Reason = "normalization: bias 0" },
+                "bias" => Constant(c, name, p, new ConstantFill(TorchDefaults.NormBias), "zeros") with { Reason = new DecisionReason("normalization: bias 0") },
                 _ => Row(c, name, p, "", InitAction.Skipped, "not a weight or bias of a normalization layer"),
             };
             Add(entry with { Source = ActivationSource.Intrinsic });
@@ -472,7 +472,7 @@ internal sealed class InitPlanner : ModuleVisitor
         var entry = d.Scheme is null ? Row(c, name, p, "keep", InitAction.Kept, $"kept by {d.By}")
             : d.Blocks > 1 ? Blocks(c, name, p, d.Scheme, d.Blocks, "one per declared block")
             : Weight(c.Path, c.TypeName, name, p, d.Scheme, () => d.Fans ?? Fans.FromShape(p.shape, Qualified(c.Path, name)));
-        return entry with { Source = ActivationSource.Intrinsic, Reason = $"{d.By}: {d.Reason}" };
+        return entry with { Source = ActivationSource.Intrinsic, Reason = new DecisionReason($"{d.By}: {d.Reason}") };
     }
 
     /// <summary>Replaces the entries from <paramref name="first"/> on that an enclosing module declared (<see cref="_declaredBelow"/>).</summary>
@@ -482,8 +482,7 @@ internal sealed class InitPlanner : ModuleVisitor
         {
             var e = _plan.Parameters[i];
             if (!declared.TryGetValue(e.Name, out var d)) continue;
-            if (!e.Tensor.IsInvalid && _planned.TryGetValue(StorageKey(e.Tensor), out var owner) && owner == e.QualifiedName)
-                _planned.Remove(StorageKey(e.Tensor));
+            if (e.Writes) _planned.Remove(StorageKey(e.Tensor));   // it was planned (Planned), so it holds its storage's first occurrence
             _plan.Parameters[i] = DeclaredEntry(c, e.Name, e.Tensor, d);
         }
     }
@@ -495,13 +494,13 @@ internal sealed class InitPlanner : ModuleVisitor
     /// q, k, v stacked: a scheme that needs fans draws each [d, d] block with its own fans (as recurrent gates); a fixed one draws
     /// the whole tensor; <see cref="InitScheme.TorchDefault"/> is PyTorch's <c>_reset_parameters</c> (<see cref="TorchDefaults"/>).
     /// </summary>
-    private void Attention(ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, string reason, string activation, ActivationSource source)
+    private void Attention(ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, DecisionReason? reason, string activation, ActivationSource source)
     {
-        bool torch = IsTorchDefault(scheme);
+        bool torch = scheme.IsLayerDefault;
         long blockRows = own.FirstOrDefault(p => p.Name == "in_proj_weight").Tensor is { } ipw && ipw.dim() == 2 ? ipw.shape[0] / 3 : 0;
         foreach (var (name, p) in own)
         {
-            string why = reason;
+            DecisionReason? why = reason;
             PlannedParameter entry;
             switch (name)
             {
@@ -530,12 +529,12 @@ internal sealed class InitPlanner : ModuleVisitor
                     entry = Row(c, name, p, scheme.Name, InitAction.Skipped, "not a parameter of a MultiheadAttention TorchInit knows");
                     break;
             }
-            Add(why.Length == 0 && activation.Length == 0 ? entry : entry with { Activation = activation, Source = source, Reason = why });
+            Add(why is null ? entry : entry with { Activation = activation, Source = source, Reason = why });
         }
     }
 
     /// <summary>A Linear part under <see cref="InitScheme.TorchDefault"/>: what PyTorch's constructors and <c>_reset_parameters</c> give it (<see cref="TorchDefaults"/>).</summary>
-    private void TorchDefaultPart(ModuleContext c, List<(string Name, Tensor Tensor)> own, string reason)
+    private void TorchDefaultPart(ModuleContext c, List<(string Name, Tensor Tensor)> own, DecisionReason? reason)
     {
         bool transformer = NativeLayout.InsideTransformer(c);
         bool outProj = NativeLayout.RoleOf(c) == PartRole.AttentionOutput;
@@ -551,10 +550,10 @@ internal sealed class InitPlanner : ModuleVisitor
     /// <see cref="InitScheme.TorchDefault"/> on a layer that is not a Linear or Conv: each parameter by its PyTorch constructor
     /// default (<see cref="TorchDefaults.For"/>), in parameter order, as its <c>reset_parameters</c> draws them.
     /// </summary>
-    private void ModuleDefault(ModuleContext c, List<(string Name, Tensor Tensor)> own, string reason)
+    private void ModuleDefault(ModuleContext c, List<(string Name, Tensor Tensor)> own, DecisionReason? reason)
     {
         var tensors = own.ToDictionary(p => p.Name, p => p.Tensor);
-        string why = Join(reason, $"PyTorch's default {c.TypeName} init (its reset_parameters)");
+        var why = Join(reason, $"PyTorch's default {c.TypeName} init (its reset_parameters)");
         foreach (var (name, p) in own)
         {
             var fill = TorchDefaults.For(c.Module, name, tensors);
@@ -568,7 +567,7 @@ internal sealed class InitPlanner : ModuleVisitor
                     Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = p, Fill = fill, Action = InitAction.Initialized,
                     Scheme = TorchDefaults.LinearWeight.Name, Note = note,
                 });
-            Add(entry with { Source = ActivationSource.Intrinsic, Reason = fill is null ? "" : why });
+            Add(entry with { Source = ActivationSource.Intrinsic, Reason = fill is null ? null : why });
         }
     }
 
@@ -593,7 +592,7 @@ internal sealed class InitPlanner : ModuleVisitor
                 _ => (TorchInit.Activation.Linear, ActivationSource.Intrinsic, "a projection inside a transformer layer, no activation"),
             };
         var (scheme, why, _) = _policy.Choose(activation);
-        Layer(c, own, scheme, $"{detail}; {why}{GainOverrideNote(scheme)}", activation.Name, source);
+        Layer(c, own, scheme, new DecisionReason($"{detail}; {why}{GainOverrideNote(scheme)}"), activation.Name, source);
         return GainOf(scheme);
     }
 
@@ -615,9 +614,8 @@ internal sealed class InitPlanner : ModuleVisitor
         }
     }
 
-    private static bool IsTorchDefault(InitScheme scheme) => scheme.Equals(TorchDefaults.LinearWeight);
-
     private static string Join(string a, string b) => a.Length == 0 ? b : $"{a}; {b}";
+    private static DecisionReason Join(DecisionReason? reason, string more) => DecisionReason.Join(reason, more);
 
     // ---- entries ----
 
@@ -741,12 +739,12 @@ internal sealed class InitPlanner : ModuleVisitor
             if (!p.IsInvalid) _left.TryAdd(StorageKey(p), Qualified(c.Path, name));
     }
 
-    /// <summary>The module's decision, from its first entry with a reason, with the gain decided for it (also when that entry was not written).</summary>
+    /// <summary>The module's decision, from its first entry a rule gave a reason, with the gain decided for it (also when that entry was not written).</summary>
     private void Decide(ModuleContext c, int firstEntry, double decidedGain)
     {
-        var e = _plan.Parameters.Skip(firstEntry).FirstOrDefault(x => x.Reason.Length > 0);
-        if (e is null) return;
-        _plan.Decisions.Add(new LayerDecision(c.Path, c.TypeName, e.Activation, e.Source, e.Scheme, double.IsNaN(decidedGain) ? e.Gain : decidedGain, e.Reason));
+        var e = _plan.Parameters.Skip(firstEntry).FirstOrDefault(x => x.Reason is not null);
+        if (e?.Reason is not { } reason) return;
+        _plan.Decisions.Add(new LayerDecision(c.Path, c.TypeName, e.Activation, e.Source, e.Scheme, double.IsNaN(decidedGain) ? e.Gain : decidedGain, reason.Text));
     }
 
     /// <summary>The gain a scheme applies here: <see cref="InitOptions.Gain"/> when set, else the scheme's; NaN for schemes without one.</summary>

@@ -27,7 +27,8 @@ internal static class TorchDefaults
 
     /// <summary>The weight scheme of Linear and Conv layers.</summary>
     public static readonly VarianceScalingScheme LinearWeight =
-        new(1.0, FanMode.FanIn, Distribution.Uniform, Nonlinearity.LeakyRelu, LinearWeightSlope) { DisplayName = "TorchDefault", BiasDefault = BiasInit.TorchDefault };
+        new VarianceScalingScheme(1.0, FanMode.FanIn, Distribution.Uniform, Nonlinearity.LeakyRelu, LinearWeightSlope)
+            { DisplayName = "TorchDefault", BiasDefault = BiasInit.TorchDefault }.AsLayerDefault();
 
     /// <summary>A Linear/Conv bias: U(±1/√fan_in) with the weight's fan_in (all zeros when it is 0).</summary>
     public static Fill LinearBias(Fans weightFans)

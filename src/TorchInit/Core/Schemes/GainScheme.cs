@@ -9,6 +9,26 @@ namespace TorchInit;
 /// <param name="NegativeSlope">Leaky ReLU's negative slope; null means PyTorch's default 0.01.</param>
 public abstract record GainScheme(Nonlinearity Nonlinearity, double? NegativeSlope) : InitScheme
 {
+    private readonly Nonlinearity _nonlinearity = Nonlinearity;
+    private readonly double? _negativeSlope = NegativeSlope;
+
+    /// <summary>The nonlinearity whose gain the scheme multiplies by.</summary>
+    public Nonlinearity Nonlinearity
+    {
+        get => _nonlinearity;
+        init { if (value != _nonlinearity) GainChanged(); _nonlinearity = value; }
+    }
+
+    /// <summary>Leaky ReLU's negative slope; null means PyTorch's default 0.01.</summary>
+    public double? NegativeSlope
+    {
+        get => _negativeSlope;
+        init { if (!Nullable.Equals(value, _negativeSlope)) GainChanged(); _negativeSlope = value; }
+    }
+
+    /// <summary>Called when a copy (<c>with</c>, <see cref="WithNonlinearity"/>) changes the nonlinearity or the slope.</summary>
+    private protected virtual void GainChanged() { }
+
     /// <summary>gain = <see cref="TorchInit.Gain.Calculate"/>(<see cref="Nonlinearity"/>, <see cref="NegativeSlope"/>).</summary>
     public override double Gain => TorchInit.Gain.Calculate(Nonlinearity, NegativeSlope);
 

@@ -50,6 +50,13 @@ public abstract partial record InitScheme
     public virtual InitScheme WithNonlinearity(Nonlinearity nonlinearity, double? negativeSlope = null) =>
         throw new NotSupportedException($"{Name} has no gain, so it takes no nonlinearity.");
 
+    /// <summary>
+    /// Whether this is <see cref="TorchDefault"/>, which means each layer's own PyTorch default (its <c>reset_parameters</c>), not
+    /// only its numbers for Linear/Conv: true for it and for copies that keep its numbers (a changed nonlinearity, slope, scale,
+    /// mode, distribution or bias default makes an ordinary variance-scaling scheme), and for nothing else.
+    /// </summary>
+    internal virtual bool IsLayerDefault => false;
+
     /// <summary>Whether resolving needs the tensor's fans (variance scaling); other schemes report fans only for tensors of 2 or more dimensions.</summary>
     internal virtual bool NeedsFans => false;
 

@@ -33,6 +33,45 @@ public sealed record VarianceScalingScheme(
 {
     private readonly string? _name;
     private readonly BiasInit _defaultBias = BiasInit.Zeros;
+    private readonly double _scale = Scale;
+    private readonly FanMode _mode = Mode;
+    private readonly Distribution _distribution = Distribution;
+    /// <summary>Set on <see cref="InitScheme.TorchDefault"/> only (<see cref="AsLayerDefault"/>); a copy that changes a number clears it.</summary>
+    private bool _layerDefault;
+
+    /// <summary>Multiplies the variance: σ² = scale × gain² / fan; positive and finite.</summary>
+    public double Scale
+    {
+        get => _scale;
+        init { if (!value.Equals(_scale)) _layerDefault = false; _scale = value; }
+    }
+
+    /// <summary>Which fan σ is scaled by.</summary>
+    public FanMode Mode
+    {
+        get => _mode;
+        init { if (value != _mode) _layerDefault = false; _mode = value; }
+    }
+
+    /// <summary>The distribution drawn from.</summary>
+    public Distribution Distribution
+    {
+        get => _distribution;
+        init { if (value != _distribution) _layerDefault = false; _distribution = value; }
+    }
+
+    /// <inheritdoc />
+    internal override bool IsLayerDefault => _layerDefault;
+
+    /// <summary>This scheme as <see cref="InitScheme.TorchDefault"/>: each layer's own PyTorch default (<see cref="InitScheme.IsLayerDefault"/>).</summary>
+    internal VarianceScalingScheme AsLayerDefault()
+    {
+        var copy = this with { };
+        copy._layerDefault = true;
+        return copy;
+    }
+
+    private protected override void GainChanged() => _layerDefault = false;
 
     /// <summary>The name of a named specialization (HeNormal…), else "VarianceScaling(scale=s, mode=m, distribution=d)" (text <see cref="InitScheme.Parse"/> reads).</summary>
     public override string Name =>
@@ -49,7 +88,11 @@ public sealed record VarianceScalingScheme(
     public override BiasInit DefaultBias => _defaultBias;
 
     /// <summary>The bias policy used when <see cref="InitOptions.Bias"/> is not set (PyTorch's default for <see cref="InitScheme.TorchDefault"/>).</summary>
-    public BiasInit BiasDefault { get => _defaultBias; init => _defaultBias = value; }
+    public BiasInit BiasDefault
+    {
+        get => _defaultBias;
+        init { if (value != _defaultBias) _layerDefault = false; _defaultBias = value; }
+    }
 
     internal override bool NeedsFans => true;
 
