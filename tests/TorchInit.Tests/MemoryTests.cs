@@ -38,9 +38,9 @@ public class MemoryTests
         GC.WaitForPendingFinalizers();
         TrimAllocator();
         ResetPeak();
-        long before = Read("VmRSS:");
+        long before = Stats.ProcStatus("VmRSS:");
         var report = model.ApplyInit(InitScheme.Parse(scheme), options);
-        long growth = Read("VmHWM:") - before;
+        long growth = Stats.ProcStatus("VmHWM:") - before;
 
         Assert.Equal(4, report.Rows.Count(r => r.Action == InitAction.Initialized));
         // A copy of one weight would be 64 MB; what is allowed is a few MB of stacks, buffers and report.
@@ -60,11 +60,11 @@ public class MemoryTests
         }
         TrimAllocator();
         ResetPeak();
-        long before = Read("VmRSS:");
+        long before = Stats.ProcStatus("VmRSS:");
         using (var _ = no_grad())
         using (var copy = model.parameters().First().clone())
             copy.add_(1);
-        long growth = Read("VmHWM:") - before;
+        long growth = Stats.ProcStatus("VmHWM:") - before;
         Assert.True(growth > WeightBytes * 9 / 10, $"peak grew by {growth / 1048576.0:F1} MiB only");
     }
 
@@ -79,11 +79,4 @@ public class MemoryTests
 
     private static void ResetPeak() => File.WriteAllText("/proc/self/clear_refs", "5");
 
-    private static long Read(string key)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith(key, StringComparison.Ordinal))
-                return long.Parse(line[key.Length..].Trim().Split(' ')[0]) * 1024;
-        throw new InvalidOperationException($"{key} not in /proc/self/status");
-    }
 }

@@ -269,14 +269,14 @@ public class NoSilentWrongInitTests
         manual_seed(9);
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        long before = Status("VmRSS:");
+        long before = Stats.ProcStatus("VmRSS:");
         const long weight = 100_000L * 256 * 4;
         using (var e = Build.WithoutDefaultInit(() => nn.Embedding(100_000, 256), InitPolicy.Auto, out var report, new InitOptions { Seed = 1 }))
         {
             Assert.False(e.weight!.is_meta);
             // TorchSharp 0.107's Embedding, constructed on the meta device, keeps the CPU draw of its constructor until disposed
             // (measured: the resident size grows by two weights); the report says so and names the way out.
-            long growth = Status("VmRSS:") - before;
+            long growth = Stats.ProcStatus("VmRSS:") - before;
             Assert.InRange(growth, weight * 3 / 2, weight * 5 / 2);
             var warning = Assert.Single(report.PolicyWarnings, w => w.Contains("keeps the CPU draw", StringComparison.Ordinal));
             Assert.Contains("'(root)'", warning);
@@ -288,21 +288,13 @@ public class NoSilentWrongInitTests
         // Constructed on the CPU inside the factory: one copy, written by the policy, and no warning.
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        before = Status("VmRSS:");
+        before = Stats.ProcStatus("VmRSS:");
         using (var e = Build.WithoutDefaultInit(() => nn.Embedding(100_000, 256, device: CPU), InitPolicy.Auto, out var report, new InitOptions { Seed = 1 }))
         {
-            Assert.InRange(Status("VmRSS:") - before, weight / 2, weight * 3 / 2);
+            Assert.InRange(Stats.ProcStatus("VmRSS:") - before, weight / 2, weight * 3 / 2);
             Assert.Equal(InitAction.Initialized, report["weight"].Action);
             Assert.DoesNotContain(report.PolicyWarnings, w => w.Contains("keeps the CPU draw", StringComparison.Ordinal));
         }
-    }
-
-    private static long Status(string key)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith(key, StringComparison.Ordinal))
-                return long.Parse(line[key.Length..].Trim().Split(' ')[0]) * 1024;
-        throw new InvalidOperationException(key);
     }
 
     // ---------------------------------------------------------------- fused q, k, v projections

@@ -87,6 +87,15 @@ internal static class Stats
         return Math.Clamp(q, 0.0, 1.0);
     }
 
+    /// <summary>A figure of /proc/self/status in bytes ("VmRSS:" the resident size, "VmHWM:" its peak).</summary>
+    public static long ProcStatus(string key)
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith(key, StringComparison.Ordinal))
+                return long.Parse(line[key.Length..].Trim().Split(' ')[0]) * 1024;
+        throw new InvalidOperationException($"{key} not in /proc/self/status");
+    }
+
     /// <summary>Copies a tensor's values to doubles.</summary>
     public static double[] Values(Tensor t)
     {

@@ -217,8 +217,8 @@ internal sealed class InitPlanner : ModuleVisitor
             var stacked = _policy.StackedBlocksFor(c);
             if (stacked is not null && scheme.NeedsFans)
             {
-                var entry = Blocks(c, "weight", weight, scheme, stacked.Value, "one per stacked block");
-                Add(Decorate(entry) with { Reason = Join(Decorate(entry).Reason, $"{stacked.Description}: {stacked.Value} blocks, each with its own fans") });
+                var entry = Decorate(Blocks(c, "weight", weight, scheme, stacked.Value, "one per stacked block"));
+                Add(entry with { Reason = Join(entry.Reason, $"{stacked.Description}: {stacked.Value} blocks, each with its own fans") });
             }
             else
             {
@@ -290,12 +290,7 @@ internal sealed class InitPlanner : ModuleVisitor
             : "Embedding: PyTorch's default N(0, 1): a row is looked up, not summed over a fan";
         var entry = Weight(c.Path, c.TypeName, "weight", weight, scheme, () => Fans.FromShape(weight.shape, Qualified(c.Path, "weight")),
             scaled ? $"Normal(0, 1/√{dim})" : null);
-        if (entry.Writes && weight.device_type != DeviceType.META && ZeroRow(weight) is long index)
-        {
-            var note = $"row {index} kept at 0 (it was the only all-zero row: padding_idx)";
-            entry = entry with { Fill = new PaddingRowFill(entry.Fill!, index), Note = Join(entry.Note, note) };
-            reason += $"; row {index} kept at 0 (padding_idx)";
-        }
+        (entry, reason) = KeepingPaddingRow(entry, weight, reason);
         Add(entry with { Source = ActivationSource.Intrinsic, Reason = new DecisionReason(reason) });
         foreach (var (name, p) in own.Where(p => p.Name != "weight"))
             Add(Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight of an Embedding"));
@@ -316,14 +311,18 @@ internal sealed class InitPlanner : ModuleVisitor
             () => Fans.ForLayer(layer.Module, weight.shape, _options.FanConvention, Qualified(layer.Path, "weight")));
         var tied = $"tied with '{Qualified(layer.Path, "weight")}' ({layer.TypeName}), one tensor in two roles: decided by its role as that layer's weight";
         var reason = $"{tied} ({detail}; {why}{GainOverrideNote(scheme)}), so the initial logits are small; as an embedding its rows are drawn from the same scheme, not N(0, 1)";
-        if (entry.Writes && weight.device_type != DeviceType.META && ZeroRow(weight) is long index)
-        {
-            entry = entry with { Fill = new PaddingRowFill(entry.Fill!, index), Note = $"row {index} kept at 0 (it was the only all-zero row: padding_idx)" };
-            reason += $"; row {index} kept at 0 (padding_idx)";
-        }
+        (entry, reason) = KeepingPaddingRow(entry, weight, reason);
         Add(entry with { Activation = activation.Name, Source = source, Reason = new DecisionReason(reason), Note = Join(entry.Note, $"tied: also '{Qualified(layer.Path, "weight")}'") });
         foreach (var (name, p) in own.Where(p => p.Name != "weight"))
             Add(Row(c, name, p, scheme.Name, InitAction.Skipped, "not a weight of an Embedding"));
+    }
+
+    /// <summary>An Embedding weight's entry with its padding row (<see cref="ZeroRow"/>) kept at 0, and the reason saying so.</summary>
+    private static (PlannedParameter Entry, string Reason) KeepingPaddingRow(PlannedParameter entry, Tensor weight, string reason)
+    {
+        if (!entry.Writes || weight.device_type == DeviceType.META || ZeroRow(weight) is not long index) return (entry, reason);
+        return (entry with { Fill = new PaddingRowFill(entry.Fill!, index), Note = Join(entry.Note, $"row {index} kept at 0 (it was the only all-zero row: padding_idx)") },
+                $"{reason}; row {index} kept at 0 (padding_idx)");
     }
 
     /// <summary>
