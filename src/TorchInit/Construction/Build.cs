@@ -157,7 +157,7 @@ public static class Build
                 var (owner, name) = (s.Targets[0].Owner, s.Targets[0].Name);
                 var tensors = owner.named_parameters(recurse: false).Select(p => (p.name, (Tensor)p.parameter))
                     .Concat(owner.named_buffers(recurse: false)).ToDictionary(x => x.Item1, x => x.Item2);
-                TorchDefaults.For(owner, name, tensors)?.Write(s.Current!, sampler);
+                LayerTaxonomy.Of(owner).Family.TorchDefault(owner, name, tensors)?.Write(s.Current!, sampler);
             }
         }
         return model;
@@ -231,7 +231,7 @@ public static class Build
             var metaBuffers = m.named_buffers(recurse: false).Where(b => b.buffer.is_meta).ToList();
             if (metaParams.Count + metaBuffers.Count == 0) continue;
             string where = $"'{(path.Length == 0 ? "(root)" : path)}' ({ModuleTree.TypeName(m)})";
-            if (!TorchDefaults.Knows(m))
+            if (!LayerTaxonomy.Of(m).Family.KnowsEveryDefault)
             {
                 problems.Add($"{where}: TorchInit does not know its default initialization; construct it with device: torch.CPU in the factory");
                 continue;

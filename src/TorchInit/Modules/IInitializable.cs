@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace TorchInit;
+namespace TorchInit.Modules;
 
 /// <summary>
 /// A module that says how its own parameters are initialized (timm's <c>init_weights</c> convention): the visitor calls

@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace TorchInit;
+namespace TorchInit.Modules;
 
 /// <summary>What kind of layer a module is, as far as initialization is concerned (<see cref="LayerTaxonomy.Classify(nn.Module)"/>).</summary>
 public enum LayerKind
@@ -16,7 +16,7 @@ public enum LayerKind
     ConvTranspose,
     /// <summary>Bilinear: a weight [out, in1, in2] that feeds an activation.</summary>
     Bilinear,
-    /// <summary>Embedding: a lookup table, not a sum over a fan.</summary>
+    /// <summary>Embedding and EmbeddingBag: a lookup table, not a sum over a fan.</summary>
     Embedding,
     /// <summary>RNN, LSTM, GRU and their cells: stacked gate blocks.</summary>
     Recurrent,
@@ -35,45 +35,35 @@ public enum LayerKind
 }
 
 /// <summary>
-/// The one classifier of modules: which <see cref="LayerKind"/> each is. The visitor dispatches on it, the activation
+/// The one classifier of modules: which <see cref="LayerKind"/> each is, as its layer family says. The visitor dispatches on it, the activation
 /// finder asks it what is a layer and what is gain-neutral, <see cref="Build"/> asks it which defaults it knows, and
 /// <see cref="InitOptions.LayerTypes"/>' defaults come from it.
 /// </summary>
 public static class LayerTaxonomy
 {
-    /// <summary>The kind of <paramref name="module"/>.</summary>
-    public static LayerKind Classify(nn.Module module) => module switch
-    {
-        null => throw new ArgumentNullException(nameof(module)),
-        IInitializable => LayerKind.SelfInitializing,
-        Linear => LayerKind.Linear,
-        ConvolutionTranspose => LayerKind.ConvTranspose,
-        Convolution => LayerKind.Convolution,
-        Bilinear => LayerKind.Bilinear,
-        Embedding => LayerKind.Embedding,
-        RNN or LSTM or GRU or RNNCell or LSTMCell or GRUCell => LayerKind.Recurrent,
-        MultiheadAttention => LayerKind.Attention,
-        TransformerEncoderLayer or TransformerDecoderLayer or TransformerEncoder or TransformerDecoder or Transformer => LayerKind.Transformer,
-        NormBase or LayerNorm or GroupNorm or LocalResponseNorm => LayerKind.Normalization,
-        _ when ActivationTable.IsGainNeutral(module) => LayerKind.GainNeutral,
-        _ when ActivationTable.Of(module) is not null => LayerKind.Activation,
-        _ => LayerKind.Other,
-    };
+    /// <summary>The kind of <paramref name="module"/>: the kind its layer family gives it (<c>Families/</c>, one file per family).</summary>
+    public static LayerKind Classify(nn.Module module) => Of(module).Kind;
 
     /// <summary>
     /// The kind of the module at <paramref name="context"/>: of its module, or, for a part of a native transformer module
     /// (<see cref="ModuleContext.StandsFor"/>), of the PyTorch type it stands for (Linear, LayerNorm, MultiheadAttention…).
     /// </summary>
-    public static LayerKind Classify(ModuleContext context)
+    public static LayerKind Classify(ModuleContext context) => Of(context).Kind;
+
+    /// <summary>The layer family of <paramref name="module"/> and the kind it gives it: the first family in <see cref="LayerFamilies.All"/> that claims it.</summary>
+    internal static (LayerFamily Family, LayerKind Kind) Of(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        foreach (var family in LayerFamilies.All)
+            if (family.KindOf(module) is { } kind) return (family, kind);
+        return (LayerFamilies.Other, LayerFamilies.Other.KindOf(module)!.Value);
+    }
+
+    /// <summary>The layer family of the module at <paramref name="context"/> (of the type a part stands for) and its kind.</summary>
+    internal static (LayerFamily Family, LayerKind Kind) Of(ModuleContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.StandsFor is not { } type) return Classify(context.Module);
-        if (typeof(Linear).IsAssignableFrom(type)) return LayerKind.Linear;
-        if (typeof(LayerNorm).IsAssignableFrom(type)) return LayerKind.Normalization;
-        if (typeof(MultiheadAttention).IsAssignableFrom(type)) return LayerKind.Attention;
-        if (type == typeof(TransformerEncoderLayer) || type == typeof(TransformerDecoderLayer) || type == typeof(TransformerEncoder)
-            || type == typeof(TransformerDecoder) || type == typeof(Transformer)) return LayerKind.Transformer;
-        return LayerKind.Other;
+        return context.StandsFor is { } type ? TransformerFamily.Part(type) : Of(context.Module);
     }
 
     /// <summary>Whether <paramref name="kind"/> is a layer whose weight feeds an activation: Linear, Conv*, ConvTranspose*, Bilinear.</summary>
@@ -86,9 +76,5 @@ public static class LayerTaxonomy
     public static bool IsGainNeutral(LayerKind kind) => kind is LayerKind.GainNeutral or LayerKind.Normalization;
 
     /// <summary>The module types a fixed scheme initializes by default: Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d.</summary>
-    public static IReadOnlyList<Type> FixedSchemeLayerTypes { get; } =
-    [
-        typeof(Linear), typeof(Conv1d), typeof(Conv2d), typeof(Conv3d),
-        typeof(ConvTranspose1d), typeof(ConvTranspose2d), typeof(ConvTranspose3d),
-    ];
+    public static IReadOnlyList<Type> FixedSchemeLayerTypes => LinearConvFamily.FixedSchemeTypes;
 }

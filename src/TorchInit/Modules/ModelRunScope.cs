@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchInit;
+namespace TorchInit.Modules;
 
 /// <summary>
 /// One "run the model with hooks, then restore everything" scope, shared by <see cref="ForwardTrace.Record"/>,

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace TorchInit;
+namespace TorchInit.Modules;
 
 /// <summary>
 /// One occurrence of a module in a model's tree: its dotted path, its parent and its position among the
@@ -139,13 +139,13 @@ public sealed class ModuleContext
             int index = 0;
             foreach (var (name, child) in c.Module.named_children())
                 c._children.Add(new ModuleContext(c.Path.Length == 0 ? name : $"{c.Path}.{name}", name, child, c, index++));
-            if (c._children.Count == 0 && NativeLayout.HasParts(c.Module)) c.AddParts();
+            if (c._children.Count == 0 && TransformerFamily.HasParts(c.Module)) c.AddParts();
             else for (int i = c._children.Count - 1; i >= 0; i--) stack.Push(c._children[i]);
         }
         return rootContext;
     }
 
-    /// <summary>The parts of a native module (<see cref="NativeLayout"/>), from its parameters' dotted names, in their order.</summary>
+    /// <summary>The parts of a native module (<see cref="TransformerFamily"/>), from its parameters' dotted names, in their order.</summary>
     private void AddParts()
     {
         var parts = new Dictionary<string, ModuleContext>(StringComparer.Ordinal) { [""] = this };
@@ -160,7 +160,7 @@ public sealed class ModuleContext
                 var parentType = parent.StandsFor ?? parent.Module.GetType();
                 var grandType = parent.Parent is { } gp ? gp.StandsFor ?? gp.Module.GetType() : null;
                 var part = new ModuleContext($"{(Path.Length == 0 ? "" : Path + ".")}{prefix}", segments[k - 1], Module, parent,
-                    parent._children.Count, NativeLayout.TypeOf(segments[k - 1], parentType, grandType), prefix);
+                    parent._children.Count, TransformerFamily.PartType(segments[k - 1], parentType, grandType), prefix);
                 parent._children.Add(part);
                 parts.Add(prefix, part);
             }

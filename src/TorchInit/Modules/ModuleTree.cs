@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using static TorchSharp.torch;
 
-namespace TorchInit;
+namespace TorchInit.Modules;
 
 /// <summary>Walks a module tree in true pre-order with dotted paths, visiting each module once.</summary>
 /// <remarks>

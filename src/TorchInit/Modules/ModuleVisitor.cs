@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace TorchInit;
+namespace TorchInit.Modules;
 
 /// <summary>
 /// Walks a TorchSharp model in true pre-order with dotted paths, each module once, and calls a typed hook
@@ -45,7 +45,7 @@ public abstract class ModuleVisitor
             case LayerKind.ConvTranspose: VisitConvTranspose(context, (ConvolutionTranspose)context.Module); break;
             case LayerKind.Convolution: VisitConvolution(context, (Convolution)context.Module); break;
             case LayerKind.Bilinear: VisitBilinear(context, (Bilinear)context.Module); break;
-            case LayerKind.Embedding: VisitEmbedding(context, (Embedding)context.Module); break;
+            case LayerKind.Embedding when context.Module is Embedding embedding: VisitEmbedding(context, embedding); break;
             case LayerKind.Recurrent: VisitRecurrent(context); break;
             case LayerKind.Normalization: VisitNormalization(context); break;
             case LayerKind.Activation: VisitActivation(context, ActivationTable.Of(context.Module)!); break;
@@ -74,7 +74,7 @@ public abstract class ModuleVisitor
     /// </summary>
     protected virtual void VisitWeightLayer(ModuleContext context) => VisitOther(context);
 
-    /// <summary>An Embedding. Default: <see cref="VisitOther"/>.</summary>
+    /// <summary>An Embedding (an EmbeddingBag, also of kind <see cref="LayerKind.Embedding"/>, goes to <see cref="VisitOther"/>; <see cref="VisitModule"/> sees its kind). Default: <see cref="VisitOther"/>.</summary>
     protected virtual void VisitEmbedding(ModuleContext context, Embedding layer) => VisitOther(context);
 
     /// <summary>An RNN, LSTM or GRU, or one of their cells (RNNCell, LSTMCell, GRUCell). Default: <see cref="VisitOther"/>.</summary>

@@ -1,4 +1,4 @@
-namespace TorchInit;
+namespace TorchInit.Modules;
 
 /// <summary>
 /// The shortcut of a residual block: the child that carries the block's input around its residual branch to the sum

@@ -39,7 +39,7 @@ internal sealed class ForwardTrace
         try
         {
             using var run = ModelRunScope.Eval(root.Module, modules.Select(c => c.Module)); // pre-order: children after their parent
-            foreach (var leaf in modules.Where(c => c.Children.Count == 0 || NativeLayout.HasParts(c.Module)))
+            foreach (var leaf in modules.Where(c => c.Children.Count == 0 || TransformerFamily.HasParts(c.Module)))
                 run.AddPreHook(leaf.Module, calls.Add);
             run.Forward(forward);
         }
