@@ -108,6 +108,22 @@ public sealed class TorchVisionResNetTests
         Assert.All(hinted.Rows.Where(r => r.LayerType == "Conv2d" && r.Parameter == "weight"), r => Assert.Equal("HeNormal", r.Scheme));
     }
 
+    // ---- (d) the one-line preset, on TorchVision.NET's trees built from another seed ----
+
+    [Theory]
+    [MemberData(nameof(ModelsSeedsAndZero))]
+    public void TorchVision_ResNet_preset_on_any_TorchVisionNet_tree_equals_torchvision(string model, long seed, bool zeroInitResidual)
+    {
+        // Built after another seed (its constructors drew other numbers): the preset replays the construction draws from the
+        // call's Seed, then torchvision's init loop, so the result does not depend on how or when the tree was built.
+        using var m = TorchVisionNet(model, seed + 1);
+        var report = m.ApplyInit(InitPolicy.TorchVision.ResNet(zeroInitResidual), new InitOptions { Seed = seed });
+        AssertEqualsFixture(m, model, seed, zeroInitResidual, $"TorchVision.NET's {model} + InitPolicy.TorchVision.ResNet({zeroInitResidual})");
+        Assert.Empty(report.Unhandled);
+        Assert.Contains("torchvision resnet: Conv2d kaiming_normal_", report["conv1.weight"].Reason);
+        Assert.Contains("as constructed", report["fc.weight"].Reason);
+    }
+
     // ---- TorchVision.NET ----
 
     private static nn.Module TorchVisionNet(string model, long seed, bool zeroInitResidual = false)

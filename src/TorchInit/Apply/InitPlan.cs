@@ -43,10 +43,15 @@ internal sealed record PlannedParameter
     };
 }
 
-/// <summary>What a plan is: the parameters in pre-order, the modules' decisions, what was not handled, and the policy's warnings.</summary>
+/// <summary>What a plan is: the constructors' draws to replay, the parameters in pre-order, the modules' decisions, what was not handled, and the policy's warnings.</summary>
 internal sealed class InitPlan
 {
     public List<PlannedParameter> Parameters { get; } = new();
+    /// <summary>
+    /// Under <see cref="InitPolicy.ReplaysConstruction"/>: the constructors' draws, in construction order, written before
+    /// <see cref="Parameters"/> (a tensor may appear twice: MultiheadAttention draws out_proj.bias, then zeroes it).
+    /// </summary>
+    public List<PlannedParameter> Replay { get; } = new();
     public List<LayerDecision> Decisions { get; } = new();
     public List<UnhandledModule> Unhandled { get; } = new();
     public List<string> PolicyWarnings { get; } = new();

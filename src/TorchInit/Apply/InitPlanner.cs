@@ -36,15 +36,46 @@ internal static class InitPlanner
         var root = ModuleContext.Build(module);
         var trace = traceForward is null ? null : ForwardTrace.Record(root, traceForward);
         var b = new PlanBuilder(policy, options, root, trace);
+        var constructed = policy.ReplaysConstruction ? Replay(root, policy, options, b.Plan) : [];
         var modules = new List<ModulePlan>();
-        foreach (var c in root.PreOrder())
+        foreach (var c in policy.Walk(root))
             if ((c.IsShared ? PlanShared(b, c) : PlanModule(b, c)) is { } planned) modules.Add(planned);
         ZeroLastNorms(b, root, modules);
         foreach (var m in modules)
             if (m.Mode is not (Mode.Shared or Mode.DeclaredByEnclosing) && policy.ResidualFor(m.Context) is { } residual) Narrow(b.Plan, m, residual);
-        foreach (var m in modules) Decide(b.Plan, m);
+        foreach (var m in modules) Decide(b.Plan, b.Plan.Parameters, m);
+        var decided = modules.Select(m => m.Context).ToHashSet(ReferenceEqualityComparer.Instance);
+        foreach (var m in constructed.Where(m => !decided.Contains(m.Context))) Decide(b.Plan, b.Plan.Replay, m);
         b.Plan.PolicyWarnings.AddRange(PolicyWarnings(root, policy));
         return b.Plan;
+    }
+
+    /// <summary>
+    /// <see cref="InitPolicy.ReplaysConstruction"/>: each module's constructor draws (<see cref="LayerFamily.PlanConstruction"/>) in
+    /// construction order — the policy's walk — into <see cref="InitPlan.Replay"/>, with PyTorch's fans and biases whatever the
+    /// call's options say; warns about modules whose constructor TorchInit does not know and frozen parameters it skipped.
+    /// </summary>
+    private static List<ModulePlan> Replay(ModuleContext root, InitPolicy policy, InitOptions options, InitPlan plan)
+    {
+        var rb = new PlanBuilder(new InitPolicy(), options with { Bias = null, Gain = null, FanConvention = FanConvention.Torch, LayerTypes = null }, root, null);
+        var modules = new List<ModulePlan>();
+        var unknown = new List<string>();
+        foreach (var c in policy.Walk(root).Where(c => !c.IsShared))
+        {
+            var own = rb.Own(c);
+            int first = rb.Plan.Parameters.Count;
+            if (!LayerTaxonomy.Of(c).Family.PlanConstruction(rb, c, own))
+            {
+                if (own.Count > 0) unknown.Add(c.ToString());
+                continue;
+            }
+            if (rb.Plan.Parameters.Count > first) modules.Add(new ModulePlan(c, Mode.TorchDefault, first, rb.Plan.Parameters.Count - first, double.NaN));
+        }
+        plan.Replay.AddRange(rb.Plan.Parameters);
+        if (unknown.Count > 0) plan.PolicyWarnings.Add(PlanText.NotReplayed(unknown));
+        var frozen = rb.Plan.Parameters.Where(e => !options.IncludeFrozen && e.Tensor is TorchSharp.Modules.Parameter { requires_grad: false }).Select(e => e.QualifiedName).ToList();
+        if (frozen.Count > 0) plan.PolicyWarnings.Add(PlanText.FrozenNotReplayed(frozen));
+        return modules;
     }
 
     /// <summary>The plan for one tensor with explicit or shape-rule fans (no module, no policy).</summary>
@@ -73,19 +104,10 @@ internal static class InitPlanner
         var scheme = rule is not null ? rule.Value : b.Policy.DefaultScheme;
         Mode mode;
         double gain = double.NaN;
-        if (!Handles(b, c, family, rule is not null, scheme))
-        {
-            if (declared is null)
-            {
-                b.Unhandled(c, own);
-                return null;
-            }
-            foreach (var (name, p) in own.Where(p => declared.ContainsKey(p.Name)))
-                b.Add(b.Declarations.Entry(c, name, p, declared[name]));
-            var rest = own.Where(p => !declared.ContainsKey(p.Name)).ToList();
-            if (rest.Count > 0) b.Unhandled(c, rest);
-            return new ModulePlan(c, Mode.DeclaredByEnclosing, first, b.Plan.Parameters.Count - first, gain, declared);
-        }
+        // After the constructors' replay, a layer's PyTorch default is what construction gave it: not drawn again.
+        bool asConstructed = b.Policy.ReplaysConstruction && (declaresItself || scheme is { IsLayerDefault: true });
+        if (asConstructed || !Handles(b, c, family, rule is not null, scheme))
+            return DeclaredOnly(b, c, own, declared, listRest: !asConstructed, first);
         if (declaresItself)
         {
             b.Declarations.PlanOwn(c, own);
@@ -107,6 +129,25 @@ internal static class InitPlanner
         }
         if (declared is not null) b.Declarations.Replace(c, first, declared);
         return new ModulePlan(c, mode, first, b.Plan.Parameters.Count - first, gain, declared);
+    }
+
+    /// <summary>
+    /// A module the policy leaves alone (not handled, or as constructed after the replay): only the parameters an enclosing
+    /// module declared are planned; the rest is listed as unhandled when <paramref name="listRest"/>.
+    /// </summary>
+    private static ModulePlan? DeclaredOnly(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own,
+        Dictionary<string, Declaration>? declared, bool listRest, int first)
+    {
+        if (declared is null)
+        {
+            if (listRest) b.Unhandled(c, own);
+            return null;
+        }
+        foreach (var (name, p) in own.Where(p => declared.ContainsKey(p.Name)))
+            b.Add(b.Declarations.Entry(c, name, p, declared[name]));
+        var rest = own.Where(p => !declared.ContainsKey(p.Name)).ToList();
+        if (rest.Count > 0 && listRest) b.Unhandled(c, rest);
+        return new ModulePlan(c, Mode.DeclaredByEnclosing, first, b.Plan.Parameters.Count - first, double.NaN, declared);
     }
 
     /// <summary>
@@ -192,9 +233,9 @@ internal static class InitPlanner
     }
 
     /// <summary>The module's decision, from its first entry a rule gave a reason, with the gain decided for it (also when that entry was not written).</summary>
-    private static void Decide(InitPlan plan, ModulePlan m)
+    private static void Decide(InitPlan plan, List<PlannedParameter> entries, ModulePlan m)
     {
-        var e = plan.Parameters.Skip(m.First).Take(m.Count).FirstOrDefault(x => x.Reason is not null);
+        var e = entries.Skip(m.First).Take(m.Count).FirstOrDefault(x => x.Reason is not null);
         if (e?.Reason is not { } reason) return;
         plan.Decisions.Add(new LayerDecision(m.Context.Path, m.Context.TypeName, e.Activation, e.Source, e.Scheme,
             double.IsNaN(m.Gain) ? e.Gain : m.Gain, reason.Text));
@@ -207,7 +248,9 @@ internal static class InitPlanner
         var paths = contexts.Where(c => c.Path.Length > 0).Select(c => c.Path).ToList();
         foreach (var rule in policy.Overrides.Select(r => (r.Match, r.Description))
                      .Concat(policy.ZeroLastNormBlocks.Select(r => (r.Match, r.Description)))
-                     .Concat(policy.StackedBlockRules.Select(r => (r.Match, r.Description))))
+                     .Concat(policy.StackedBlockRules.Select(r => (r.Match, r.Description)))
+                     .Concat(policy.BiasRules.Select(r => (r.Match, r.Description)))
+                     .Concat(policy.ChildOrders.Select(r => (r.Match, r.Description))))
             if (!contexts.Any(rule.Match))
                 yield return PlanText.MatchesNothing(rule.Description, PlanText.Paths(paths));
         foreach (var hint in policy.Hints)

@@ -105,9 +105,16 @@ internal sealed class PlanBuilder
         foreach (var (name, p) in own)
         {
             if (name == "weight") continue;
-            Add(Decorate(name == "bias"
-                ? Bias(c, name, p, bias ?? Options.Bias ?? scheme.DefaultBias, weightFans)
-                : Row(c, name, p, scheme.Name, InitAction.Skipped, PlanText.NotWeightOrBias)));
+            if (name != "bias")
+                Add(Decorate(Row(c, name, p, scheme.Name, InitAction.Skipped, PlanText.NotWeightOrBias)));
+            else if (bias is null && Options.Bias is null && Policy.BiasFor(c) is { } rule)
+            {
+                var entry = Decorate(rule.Value.Scheme is { } biasScheme
+                    ? Weight(c, name, p, biasScheme)
+                    : Bias(c, name, p, rule.Value.Policy, weightFans));
+                Add(entry with { Reason = entry.Reason?.Then(rule.Description), Note = PlanText.Join(entry.Note, rule.Description) });
+            }
+            else Add(Decorate(Bias(c, name, p, bias ?? Options.Bias ?? scheme.DefaultBias, weightFans)));
         }
     }
 
@@ -229,6 +236,13 @@ internal sealed class PlanBuilder
             Scheme = scheme, Fans = f, FanConvention = Options.FanConvention,
         });
     }
+
+    /// <summary>A second write of a tensor already planned (a constructor that draws a tensor, then sets it): no tie guard.</summary>
+    public PlannedParameter Rewrite(ModuleContext c, string name, Tensor p, Fill fill, string scheme, DecisionReason reason) => new()
+    {
+        Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = p, Fill = fill, Action = InitAction.Initialized, Scheme = scheme,
+        Source = ActivationSource.Intrinsic, Reason = reason,
+    };
 
     /// <summary>A row for a parameter that is deliberately not written.</summary>
     public static PlannedParameter Row(ModuleContext c, string name, Tensor p, string scheme, InitAction action, string note) =>

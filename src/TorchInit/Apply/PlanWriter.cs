@@ -13,7 +13,7 @@ internal static class PlanWriter
     /// <summary>Throws what writing <paramref name="plan"/> would end in; a dry run skips the device check (a meta-device model can be planned).</summary>
     public static void Validate(InitPlan plan, bool dryRun)
     {
-        foreach (var e in plan.Parameters.Where(e => e.Writes))
+        foreach (var e in plan.Replay.Concat(plan.Parameters).Where(e => e.Writes))
         {
             if (dryRun) TensorCheck.EnsureFits(e.Tensor, e.Fill!, e.QualifiedName);
             else TensorCheck.EnsureWritable(e.Tensor, e.Fill!, e.QualifiedName);
@@ -24,7 +24,7 @@ internal static class PlanWriter
     public static InitReport DryRun(InitPlan plan, InitOptions options)
     {
         Validate(plan, dryRun: true);
-        var rows = plan.Parameters.Select(e => e.Writes
+        var rows = Final(plan).Select(e => e.Writes
             ? e.ToRow() with { Action = InitAction.Planned, Note = e.Note.Length == 0 ? "dry run" : $"dry run; {e.Note}" }
             : e.ToRow()).ToList();
         return new InitReport(rows, plan.Unhandled, plan.Decisions, Warnings(plan, options, ofModule: true));
@@ -58,19 +58,34 @@ internal static class PlanWriter
     {
         Validate(plan, dryRun: false);
         using var sampler = new Sampler(options);
-        var rows = new List<InitReportRow>(plan.Parameters.Count);
-        foreach (var e in plan.Parameters)
+        foreach (var e in plan.Replay.Where(e => e.Writes)) e.Fill!.Write(e.Tensor, sampler);   // the constructors' draws first
+        var measured = new Dictionary<PlannedParameter, (double Mean, double Std)>(ReferenceEqualityComparer.Instance);
+        foreach (var e in plan.Parameters.Where(e => e.Writes))
+            measured[e] = Measure(e.Tensor, e.Fill!.Write(e.Tensor, sampler), options);
+        var rows = Final(plan).Select(e =>
         {
-            if (!e.Writes)
-            {
-                rows.Add(e.ToRow());
-                continue;
-            }
-            var moments = e.Fill!.Write(e.Tensor, sampler);
-            var (mean, std) = Measure(e.Tensor, moments, options);
-            rows.Add(e.ToRow() with { RealizedMean = mean, RealizedStd = std });
-        }
+            if (!e.Writes) return e.ToRow();
+            var (mean, std) = measured.TryGetValue(e, out var m) ? m : Measure(e.Tensor, null, options);   // a replayed entry: measured as it ends
+            return e.ToRow() with { RealizedMean = mean, RealizedStd = std };
+        }).ToList();
         return new InitReport(rows, plan.Unhandled, plan.Decisions, Warnings(plan, options, ofModule));
+    }
+
+    /// <summary>
+    /// Each parameter's final entry, in the order the report lists them: without a replay, the plan's entries; with one, for each
+    /// tensor in construction order its entry in the plan if it has one, else its last replayed draw, then the plan's other entries.
+    /// </summary>
+    private static IEnumerable<PlannedParameter> Final(InitPlan plan)
+    {
+        if (plan.Replay.Count == 0) return plan.Parameters;
+        var planned = plan.Parameters.GroupBy(e => e.QualifiedName).ToDictionary(g => g.Key, g => g.ToList());
+        var lastReplayed = plan.Replay.GroupBy(e => e.QualifiedName).ToDictionary(g => g.Key, g => g.Last());
+        var rows = new List<PlannedParameter>();
+        var seen = new HashSet<string>();
+        foreach (var e in plan.Replay.Where(e => seen.Add(e.QualifiedName)))
+            rows.AddRange(planned.TryGetValue(e.QualifiedName, out var own) ? own : [lastReplayed[e.QualifiedName]]);
+        rows.AddRange(plan.Parameters.Where(e => !seen.Contains(e.QualifiedName)));
+        return rows;
     }
 
     /// <summary>

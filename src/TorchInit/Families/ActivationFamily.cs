@@ -13,6 +13,9 @@ internal sealed class ActivationFamily : LayerFamily
         !ActivationTable.IsGainNeutral(module) && ActivationTable.Of(module) is not null ? LayerKind.Activation : null;
     public override bool TakesAuto => true;
 
+    /// <summary>An activation's parameters (PReLU's slope) are constructor arguments, not draws: nothing to replay.</summary>
+    public override bool PlanConstruction(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own) => true;
+
     public override double PlanAuto(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own)
     {
         foreach (var (name, p) in own)

@@ -35,6 +35,17 @@ internal abstract class LayerFamily
     public virtual double PlanAuto(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own) => b.AutoLayer(c, own);
 
     /// <summary>
+    /// The module's constructor draws, in the order its PyTorch constructor makes them, for <see cref="InitPolicy.ReplaysConstruction"/>;
+    /// false when the family does not know its constructor (nothing is planned, and the plan warns). Default: its
+    /// <see cref="PlanTorchDefault"/>, parameter by parameter.
+    /// </summary>
+    public virtual bool PlanConstruction(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own)
+    {
+        PlanTorchDefault(b, c, own, InitScheme.TorchDefault, new DecisionReason(PlanText.Constructed(c.TypeName)));
+        return true;
+    }
+
+    /// <summary>
     /// The PyTorch constructor default of parameter or buffer <paramref name="name"/> of <paramref name="module"/> (given all its
     /// tensors by name), or null when the family does not define one.
     /// </summary>
@@ -65,5 +76,6 @@ internal static class LayerFamilies
     private sealed class OtherFamily : LayerFamily
     {
         public override LayerKind? KindOf(nn.Module module) => ActivationTable.IsGainNeutral(module) ? LayerKind.GainNeutral : LayerKind.Other;
+        public override bool PlanConstruction(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own) => false;   // a custom module's constructor is unknown
     }
 }

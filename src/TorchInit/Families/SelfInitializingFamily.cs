@@ -14,6 +14,18 @@ internal sealed class SelfInitializingFamily : LayerFamily
     public override bool TakesFixedScheme(ModuleContext c) => true;
     public override bool TakesAuto => true;
     public override bool DeclaresItself => true;
+
+    /// <summary>
+    /// Under <see cref="InitPolicy.ReplaysConstruction"/> a module's declarations are what its constructor draws (torchvision's ViT
+    /// encoder draws <c>pos_embedding</c> N(0, 0.02²) in its <c>__init__</c>, before its layers): replayed at its place in
+    /// pre-order, before its children, and not drawn again by the policy unless an override names it.
+    /// </summary>
+    public override bool PlanConstruction(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own)
+    {
+        b.Declarations.Collect(c, own);
+        if (own.Count > 0) b.Declarations.PlanOwn(c, own);
+        return true;
+    }
 }
 
 /// <summary>One declaration of an <see cref="IInitializable"/> module, with the module that made it ("Block.DeclareInit").</summary>

@@ -83,6 +83,26 @@ internal sealed class TransformerFamily : LayerFamily
     public override void PlanTorchDefault(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, DecisionReason? why) =>
         Attention(b, c, own, scheme, why, "", ActivationSource.Explicit);
 
+    /// <summary>
+    /// A MultiheadAttention's constructor, as PyTorch's and libtorch's run it: its <c>out_proj</c> Linear is built first (weight
+    /// kaiming_uniform_(a = √5), bias U(±1/√d): both drawn), then <c>_reset_parameters</c> draws <c>in_proj_weight</c> xavier_uniform_
+    /// and sets <c>in_proj_bias</c> and <c>out_proj.bias</c> to 0 (the out_proj bias is drawn, then zeroed), and <c>bias_k</c>/<c>bias_v</c>
+    /// xavier_normal_. Containers have no parameters of their own; their parts follow.
+    /// </summary>
+    public override bool PlanConstruction(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own)
+    {
+        var why = new DecisionReason(PlanText.Constructed(c.TypeName));
+        if (c.Children.FirstOrDefault(p => p.Name == "out_proj") is { } outProj)
+        {
+            b.Layer(outProj, b.Own(outProj), LinearConvFamily.DefaultWeight, new DecisionReason(PlanText.ConstructedOutProjection), bias: BiasInit.TorchDefault);
+            Attention(b, c, own, InitScheme.TorchDefault, why, "", ActivationSource.Intrinsic);
+            foreach (var (name, p) in b.Own(outProj).Where(p => p.Name == "bias"))
+                b.Add(b.Rewrite(outProj, name, p, new ConstantFill(0.0), "zeros", new DecisionReason(PlanText.AttentionOutBiasZeroed)));
+        }
+        else Attention(b, c, own, InitScheme.TorchDefault, why, "", ActivationSource.Intrinsic);
+        return true;
+    }
+
     public override double PlanAuto(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own)
     {
         var (scheme, why, _) = b.Policy.Choose(Activation.Linear);
@@ -148,6 +168,14 @@ internal sealed class TransformerFamily : LayerFamily
         public override LayerKind? KindOf(nn.Module module) => null;   // parts are found by their names (Part), not by a module type
         public override bool TakesFixedScheme(ModuleContext c) => true;
         public override bool TakesAuto => true;
+
+        /// <summary>A Linear part's constructor: the Linear default, drawn; an attention's out_proj is drawn by its attention (first).</summary>
+        public override bool PlanConstruction(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own)
+        {
+            if (RoleOf(c) != PartRole.AttentionOutput)
+                b.Layer(c, own, LinearConvFamily.DefaultWeight, new DecisionReason(PlanText.Constructed(c.TypeName)), bias: BiasInit.TorchDefault);
+            return true;
+        }
 
         public override void PlanTorchDefault(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, DecisionReason? why)
         {

@@ -128,6 +128,18 @@ internal static class PlanText
     public static string KeptBy(string by) => $"kept by {by}";
     public static string NotDeclared(string type) => $"not declared by {type}.DeclareInit";
 
+    // ---- construction replay ----
+
+    public static string Constructed(string type) => $"as constructed: PyTorch's {type} constructor (reset_parameters), replayed in construction order";
+    public const string ConstructedOutProjection = "as constructed: MultiheadAttention builds its out_proj Linear first (kaiming_uniform_(a=√5), bias U(±1/√d)), before _reset_parameters";
+    public const string AttentionOutBiasZeroed = "as constructed: MultiheadAttention._reset_parameters sets out_proj.bias to 0 after the Linear drew it";
+    public static string NotReplayed(IEnumerable<string> modules) =>
+        $"ReplaysConstruction: the constructors of {string.Join(", ", modules)} are not known to TorchInit, so their draws are not replayed " +
+        "and are kept as they are; if they draw random numbers, every draw after them differs from PyTorch's construction";
+    public static string FrozenNotReplayed(IEnumerable<string> parameters) =>
+        $"ReplaysConstruction: frozen {string.Join(", ", parameters)} kept (IncludeFrozen is false), so their constructor draws are not replayed " +
+        "and every draw after them differs from PyTorch's construction";
+
     // ---- policy warnings ----
 
     public static string FusedProjection(string parameter, long d, string scheme, double whole, string path, double perBlock) =>

@@ -1,0 +1,115 @@
+using static TorchSharp.torch;
+
+namespace TorchInit;
+
+/// <summary>A bias rule of a policy: the bias drawn by a scheme, or by a bias policy (zeros, keep, PyTorch's default).</summary>
+/// <param name="Scheme">The scheme that draws the bias (N(0, 1e-6) for torchvision's ViT MLP), or null.</param>
+/// <param name="Policy">The bias policy when <paramref name="Scheme"/> is null.</param>
+internal readonly record struct BiasRule(InitScheme? Scheme, BiasInit Policy);
+
+/// <summary>
+/// The parts of the policy language that reproduce a model zoo's initialization as PyTorch performs it: replaying the
+/// constructors' draws, the order modules are constructed and visited in, and biases with their own rule.
+/// </summary>
+public sealed partial record InitPolicy
+{
+    /// <summary>
+    /// Whether the call first redraws every parameter with its layer's PyTorch constructor default (<c>reset_parameters</c>),
+    /// in construction order, from the call's generator, before the policy's rules: a model zoo's init loop runs after its
+    /// constructors have drawn, so with <see cref="InitOptions.Seed"/> the result is that of <c>torch.manual_seed(seed); Model()</c>
+    /// in Python. Under it, <see cref="InitScheme.TorchDefault"/> (as a default or a rule's scheme) means "as constructed": that
+    /// module is not drawn a second time.
+    /// </summary>
+    public bool ReplaysConstruction { get; init; }
+
+    /// <summary>
+    /// The model as PyTorch constructs it: every layer's constructor default replayed in construction order
+    /// (<see cref="ReplaysConstruction"/>), nothing else. The starting point of the zoo presets, which add their init loop's
+    /// rules (For, ForBias, ZeroLastNormIn…): those modules are drawn again, in pre-order, as the zoo's loop over
+    /// <c>self.modules()</c> draws them.
+    /// </summary>
+    public static InitPolicy AsConstructed { get; } = new() { DefaultScheme = InitScheme.TorchDefault, ReplaysConstruction = true };
+
+    /// <summary>This policy, after replaying every layer's constructor default in construction order (<see cref="ReplaysConstruction"/>).</summary>
+    public InitPolicy ReplayingConstruction() => this with { ReplaysConstruction = true };
+
+    internal IReadOnlyList<Rule<BiasRule>> BiasRules { get; init; } = [];
+    internal IReadOnlyList<Rule<string[]>> ChildOrders { get; init; } = [];
+
+    /// <summary>
+    /// The bias of every layer of type <typeparamref name="TModule"/> is drawn by <paramref name="scheme"/> (e.g.
+    /// <c>InitScheme.Normal(1e-6)</c>, torchvision's ViT MLP), whatever the layer's weight scheme; the call's
+    /// <see cref="InitOptions.Bias"/> still wins. Fans are not needed: a bias scheme is a fixed distribution or constant.
+    /// </summary>
+    public InitPolicy ForBias<TModule>(InitScheme scheme) where TModule : nn.Module =>
+        AddBiasRule(c => c.Is(typeof(TModule)), new BiasRule(Concrete(scheme), BiasInit.Zeros), $"ForBias<{typeof(TModule).Name}>({scheme})");
+
+    /// <summary>The bias of every layer of type <typeparamref name="TModule"/> by <paramref name="bias"/> (zeros, kept as constructed, PyTorch's default U(±1/√fan_in)).</summary>
+    public InitPolicy ForBias<TModule>(BiasInit bias) where TModule : nn.Module =>
+        AddBiasRule(c => c.Is(typeof(TModule)), new BiasRule(null, Check.Defined(bias, nameof(bias))), $"ForBias<{typeof(TModule).Name}>({bias})");
+
+    /// <summary>As <see cref="ForBias{TModule}(InitScheme)"/>, for the layers whose path matches <paramref name="pathGlob"/>.</summary>
+    public InitPolicy ForBiasPath(string pathGlob, InitScheme scheme)
+    {
+        var match = Glob.Matcher(pathGlob);
+        return AddBiasRule(c => match(c.Path), new BiasRule(Concrete(scheme), BiasInit.Zeros), $"ForBiasPath(\"{pathGlob}\", {scheme})");
+    }
+
+    /// <summary>As <see cref="ForBias{TModule}(BiasInit)"/>, for the layers whose path matches <paramref name="pathGlob"/>.</summary>
+    public InitPolicy ForBiasPath(string pathGlob, BiasInit bias)
+    {
+        var match = Glob.Matcher(pathGlob);
+        return AddBiasRule(c => match(c.Path), new BiasRule(null, Check.Defined(bias, nameof(bias))), $"ForBiasPath(\"{pathGlob}\", {bias})");
+    }
+
+    private InitPolicy AddBiasRule(Func<ModuleContext, bool> match, BiasRule rule, string description) =>
+        this with { BiasRules = [.. BiasRules, new(match, rule, description)] };
+
+    internal Rule<BiasRule>? BiasFor(ModuleContext c) => BiasRules.LastOrDefault(r => r.Match(c));
+
+    /// <summary>
+    /// Visits (and, under <see cref="ReplaysConstruction"/>, constructs) the children of the modules whose path matches
+    /// <paramref name="pathGlob"/> ("" for the root) in the order <paramref name="children"/> names them, the others after them in
+    /// registration order: the order the Python model builds them in, where a port registers them in another (TorchVision.NET's
+    /// MobileNet registers <c>classifier</c> before <c>features</c>, so the same rules would consume the draws in another order).
+    /// </summary>
+    /// <exception cref="ArgumentException">No child is named, or a name is given twice.</exception>
+    public InitPolicy VisitOrder(string pathGlob, params string[] children)
+    {
+        ArgumentNullException.ThrowIfNull(children);
+        if (children.Length == 0) throw new ArgumentException("VisitOrder needs at least one child name.", nameof(children));
+        if (children.Distinct(StringComparer.Ordinal).Count() != children.Length)
+            throw new ArgumentException($"VisitOrder names a child twice: {string.Join(", ", children)}.", nameof(children));
+        var match = Glob.Matcher(pathGlob);
+        return this with { ChildOrders = [.. ChildOrders, new(c => match(c.Path), children.ToArray(), $"VisitOrder(\"{pathGlob}\", {string.Join(", ", children)})")] };
+    }
+
+    /// <summary>
+    /// The model's modules in the order this policy visits them: pre-order, each context's children in their
+    /// <see cref="VisitOrder"/> when one matches it, else in registration order.
+    /// </summary>
+    internal IEnumerable<ModuleContext> Walk(ModuleContext root)
+    {
+        if (ChildOrders.Count == 0)
+        {
+            foreach (var c in root.PreOrder()) yield return c;
+            yield break;
+        }
+        var stack = new Stack<ModuleContext>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var c = stack.Pop();
+            yield return c;
+            var children = Ordered(c);
+            for (int i = children.Count - 1; i >= 0; i--) stack.Push(children[i]);
+        }
+    }
+
+    private IReadOnlyList<ModuleContext> Ordered(ModuleContext c)
+    {
+        if (ChildOrders.LastOrDefault(r => r.Match(c)) is not { } rule) return c.Children;
+        var named = rule.Value.Select(n => c.Children.FirstOrDefault(x => x.Name == n)).OfType<ModuleContext>();
+        return [.. named, .. c.Children.Where(x => !rule.Value.Contains(x.Name))];
+    }
+}

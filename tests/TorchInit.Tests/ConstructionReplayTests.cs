@@ -1,0 +1,125 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchInit.Tests;
+
+/// <summary>
+/// <see cref="InitPolicy.ReplaysConstruction"/>: the constructors' draws replayed from the call's seed, in construction order,
+/// against the reference that needs no fixture: TorchSharp's own constructors (libtorch's <c>reset_parameters</c>, PyTorch's
+/// numbers) right after <c>manual_seed</c>.
+/// </summary>
+[Collection(SerialTorchCollection.Name)]
+public class ConstructionReplayTests
+{
+    private sealed class Net : nn.Module<Tensor, Tensor>
+    {
+        private readonly Sequential body = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU());
+        private readonly Linear head = nn.Linear(4, 5);
+        private readonly LSTM rnn = nn.LSTM(5, 3);
+        private readonly Embedding emb = nn.Embedding(7, 3);
+        private readonly MultiheadAttention attn = nn.MultiheadAttention(6, 2);
+        private readonly Bilinear bil = nn.Bilinear(2, 3, 4);
+        public Net() : base(nameof(Net)) => RegisterComponents();
+        public override Tensor forward(Tensor x) => x;
+    }
+
+    private static Dictionary<string, byte[]> Bytes(nn.Module m) => m.named_parameters().ToDictionary(p => p.name, p => p.parameter.bytes.ToArray());
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(31L)]
+    public void AsConstructed_gives_the_constructors_numbers_for_every_layer_family(long seed)
+    {
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(seed);
+        var expected = Bytes(new Net());
+        var m = new Net();   // other numbers: built later in the stream
+        var report = m.ApplyInit(InitPolicy.AsConstructed, new InitOptions { Seed = seed });
+        foreach (var (name, bytes) in Bytes(m))
+            Assert.True(expected[name].SequenceEqual(bytes), $"seed {seed}: {name} differs from the constructor's");
+        Assert.Empty(report.Unhandled);
+        Assert.Contains("as constructed", report["head.weight"].Reason);
+    }
+
+    [Fact]
+    public void MultiheadAttention_draws_out_proj_before_in_proj_and_zeroes_its_bias_after()
+    {
+        // libtorch's (and PyTorch's) MultiheadAttention builds out_proj first — its weight and bias are drawn — then
+        // _reset_parameters draws in_proj_weight and sets both biases to 0. Replayed in parameter order instead (in_proj
+        // first), every tensor would differ.
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(5);
+        var expected = Bytes(nn.MultiheadAttention(8, 2));
+        var m = nn.MultiheadAttention(8, 2);
+        var report = m.ApplyInit(InitPolicy.AsConstructed, new InitOptions { Seed = 5 });
+        foreach (var (name, bytes) in Bytes(m))
+            Assert.True(expected[name].SequenceEqual(bytes), $"{name} differs from the constructor's");
+        Assert.Equal("zeros", report["out_proj.bias"].Scheme);
+        Assert.Contains("out_proj.bias to 0 after the Linear drew it", report["out_proj.bias"].Reason);
+    }
+
+    [Fact]
+    public void Rules_after_the_replay_draw_from_where_construction_left_the_stream()
+    {
+        // torch.manual_seed(3); m = Net(); then an init loop: normal_(head.weight, 0, 0.01). The replay puts the stream where
+        // the constructors left it, so the rule's draw is the loop's.
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(3);
+        var reference = new Net();
+        using (no_grad()) reference.get_parameter("head.weight")!.normal_(0, 0.01);
+        var expected = Bytes(reference);
+        var m = new Net();
+        var report = m.ApplyInit(InitPolicy.AsConstructed.ForPath("head", InitScheme.Normal(0.01)).ForBiasPath("head", BiasInit.Keep), new InitOptions { Seed = 3 });
+        foreach (var (name, bytes) in Bytes(m))
+            Assert.True(expected[name].SequenceEqual(bytes), $"{name} differs from construction + the loop");
+        Assert.Equal(InitAction.Kept, report["head.bias"].Action);
+    }
+
+    [Fact]
+    public void A_bias_rule_draws_the_bias_from_its_own_scheme()
+    {
+        using var scope = NewDisposeScope();
+        var m = nn.Sequential(nn.Linear(50, 400), nn.ReLU(), nn.Linear(400, 3));
+        var report = m.ApplyInit(InitPolicy.Of(InitScheme.GlorotUniform).ForBiasPath("0", InitScheme.Normal(1e-6)), new InitOptions { Seed = 1 });
+        var bias = m.get_parameter("0.bias")!;
+        Assert.Equal("Normal(0, 1E-06)", report["0.bias"].Scheme);
+        Assert.InRange(bias.std().item<float>(), 0.5e-6, 1.5e-6);
+        Assert.Contains("ForBiasPath(\"0\"", report["0.bias"].Note);
+        Assert.Equal("zeros", report["2.bias"].Scheme);
+        Assert.True(m.get_parameter("2.bias")!.eq(0).all().item<bool>());
+    }
+
+    [Fact]
+    public void VisitOrder_constructs_and_visits_children_in_the_named_order()
+    {
+        // Registered classifier first, built features first (TorchVision.NET's MobileNet against torchvision's).
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(8);
+        var inPythonOrder = nn.Sequential(("features", nn.Linear(6, 6)), ("classifier", nn.Linear(6, 2)));
+        var expected = Bytes(inPythonOrder);
+        var m = nn.Sequential(("classifier", nn.Linear(6, 2)), ("features", nn.Linear(6, 6)));
+        var report = m.ApplyInit(InitPolicy.AsConstructed.VisitOrder("", "features", "classifier"), new InitOptions { Seed = 8 });
+        foreach (var (name, bytes) in Bytes(m))
+            Assert.True(expected[name].SequenceEqual(bytes), $"{name} differs");
+        Assert.Equal(["features.weight", "features.bias", "classifier.weight", "classifier.bias"], report.Rows.Select(r => r.QualifiedName));
+    }
+
+    [Fact]
+    public void A_custom_module_whose_constructor_is_unknown_is_kept_and_warned_about()
+    {
+        using var scope = NewDisposeScope();
+        var m = nn.Sequential(("scale", new Scale()), ("fc", nn.Linear(3, 3)));
+        var before = m.get_parameter("scale.gamma")!.bytes.ToArray();
+        var report = m.ApplyInit(InitPolicy.AsConstructed, new InitOptions { Seed = 1 });
+        Assert.Equal(before, m.get_parameter("scale.gamma")!.bytes.ToArray());
+        Assert.Contains(report.PolicyWarnings, w => w.Contains("scale (Scale)") && w.Contains("not replayed"));
+    }
+
+    private sealed class Scale : nn.Module<Tensor, Tensor>
+    {
+        private readonly Parameter gamma = nn.Parameter(torch.rand(3));
+        public Scale() : base(nameof(Scale)) => RegisterComponents();
+        public override Tensor forward(Tensor x) => x * gamma;
+    }
+}
