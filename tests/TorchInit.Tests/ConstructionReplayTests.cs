@@ -106,6 +106,32 @@ public class ConstructionReplayTests
     }
 
     [Fact]
+    public void A_construction_loop_redraws_a_block_right_after_it_is_built_before_what_is_built_next()
+    {
+        // As torchvision's ViT MLPBlock: its __init__ builds two Linears (drawn), then loops over its modules (xavier_uniform_
+        // weights, N(0, 1e-6²) biases); the head built after it draws after that loop.
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(21);
+        var mlp = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 8));
+        using (no_grad())
+            foreach (var i in new[] { 0, 2 })
+            {
+                nn.init.xavier_uniform_(mlp.get_parameter($"{i}.weight")!);
+                nn.init.normal_(mlp.get_parameter($"{i}.bias")!, 0, 1e-6);
+            }
+        var reference = nn.Sequential(("mlp", mlp), ("head", nn.Linear(8, 3)));
+        var expected = Bytes(reference);
+        var m = nn.Sequential(("mlp", nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 8))), ("head", nn.Linear(8, 3)));
+        var loop = InitPolicy.Auto.For<Linear>(InitScheme.GlorotUniform).ForBias<Linear>(InitScheme.Normal(1e-6));
+        var report = m.ApplyInit(InitPolicy.AsConstructed.ConstructionLoop("mlp", loop), new InitOptions { Seed = 21 });
+        foreach (var (name, bytes) in Bytes(m))
+            Assert.True(expected[name].SequenceEqual(bytes), $"{name} differs from construction with the block's loop");
+        Assert.Equal("GlorotUniform", report["mlp.0.weight"].Scheme);
+        Assert.Contains("ConstructionLoop(\"mlp\")", report["mlp.0.weight"].Reason);
+        Assert.Equal("TorchDefault", report["head.weight"].Scheme);
+    }
+
+    [Fact]
     public void A_custom_module_whose_constructor_is_unknown_is_kept_and_warned_about()
     {
         using var scope = NewDisposeScope();

@@ -60,8 +60,11 @@ internal static class InitPlanner
         var rb = new PlanBuilder(new InitPolicy(), options with { Bias = null, Gain = null, FanConvention = FanConvention.Torch, LayerTypes = null }, root, null);
         var modules = new List<ModulePlan>();
         var unknown = new List<string>();
+        var open = new Stack<(ModuleContext Block, Rule<InitPolicy> Loop)>();
         foreach (var c in policy.Walk(root).Where(c => !c.IsShared))
         {
+            while (open.Count > 0 && !ResidualLayout.Within(c, open.Peek().Block)) Loop(open.Pop(), policy, options, rb);
+            if (policy.ConstructionLoops.LastOrDefault(r => r.Match(c)) is { } loop) open.Push((c, loop));
             var own = rb.Own(c);
             int first = rb.Plan.Parameters.Count;
             if (!LayerTaxonomy.Of(c).Family.PlanConstruction(rb, c, own))
@@ -71,11 +74,26 @@ internal static class InitPlanner
             }
             if (rb.Plan.Parameters.Count > first) modules.Add(new ModulePlan(c, Mode.TorchDefault, first, rb.Plan.Parameters.Count - first, double.NaN));
         }
+        while (open.Count > 0) Loop(open.Pop(), policy, options, rb);
         plan.Replay.AddRange(rb.Plan.Parameters);
         if (unknown.Count > 0) plan.PolicyWarnings.Add(PlanText.NotReplayed(unknown));
         var frozen = rb.Plan.Parameters.Where(e => !options.IncludeFrozen && e.Tensor is TorchSharp.Modules.Parameter { requires_grad: false }).Select(e => e.QualifiedName).ToList();
         if (frozen.Count > 0) plan.PolicyWarnings.Add(PlanText.FrozenNotReplayed(frozen));
         return modules;
+    }
+
+    /// <summary>
+    /// A block's construction loop (<see cref="InitPolicy.ConstructionLoop"/>), right after its subtree was constructed: the loop
+    /// policy's rules over the block and its submodules in pre-order, appended to the replay (a second write of those tensors).
+    /// </summary>
+    private static void Loop((ModuleContext Block, Rule<InitPolicy> Loop) open, InitPolicy policy, InitOptions options, PlanBuilder replay)
+    {
+        var loop = open.Loop.Value;
+        var lb = new PlanBuilder(loop, options with { Bias = null, LayerTypes = null }, open.Block, null);
+        foreach (var c in policy.Walk(open.Block).Where(c => !c.IsShared))
+            if (loop.OverrideFor(c) is { Value: { } scheme } rule && lb.Own(c) is { Count: > 0 } own)
+                LayerTaxonomy.Of(c).Family.PlanScheme(lb, c, own, scheme, new DecisionReason(PlanText.ConstructionLoop(open.Loop.Description, scheme.Name), rule));
+        replay.Plan.Parameters.AddRange(lb.Plan.Parameters);
     }
 
     /// <summary>The plan for one tensor with explicit or shape-rule fans (no module, no policy).</summary>

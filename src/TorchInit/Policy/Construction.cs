@@ -34,6 +34,24 @@ public sealed partial record InitPolicy
     public InitPolicy ReplayingConstruction() => this with { ReplaysConstruction = true };
 
     internal IReadOnlyList<Rule<BiasRule>> BiasRules { get; init; } = [];
+    internal IReadOnlyList<Rule<InitPolicy>> ConstructionLoops { get; init; } = [];
+
+    /// <summary>
+    /// Under <see cref="ReplaysConstruction"/>: each module whose path matches <paramref name="blockGlob"/> runs
+    /// <paramref name="loop"/>'s rules (its For… and ForBias… rules) over itself and its submodules as soon as it is constructed —
+    /// right after its subtree's constructor draws, before the modules built after it — as a Python block whose
+    /// <c>__init__</c> ends with <c>for m in self.modules(): …</c> (torchvision's ViT <c>MLPBlock</c>: xavier_uniform_ weights,
+    /// N(0, 1e-6²) biases). Those modules are then as constructed for this policy's own rules unless one names them.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="loop"/> replays construction itself, or has no For… rule.</exception>
+    public InitPolicy ConstructionLoop(string blockGlob, InitPolicy loop)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        if (loop.ReplaysConstruction) throw new ArgumentException("A construction loop's policy runs inside the replay; give its rules on InitPolicy.Auto or InitPolicy.Of(…), not on AsConstructed.", nameof(loop));
+        if (loop.Overrides.Count == 0) throw new ArgumentException("A construction loop needs at least one For… rule.", nameof(loop));
+        var match = Glob.Matcher(blockGlob);
+        return this with { ConstructionLoops = [.. ConstructionLoops, new(c => match(c.Path), loop, $"ConstructionLoop(\"{blockGlob}\")")] };
+    }
     internal IReadOnlyList<Rule<string[]>> ChildOrders { get; init; } = [];
 
     /// <summary>

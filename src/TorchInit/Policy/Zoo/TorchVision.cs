@@ -13,7 +13,7 @@ public sealed partial record InitPolicy
     /// names. With <see cref="InitOptions.Seed"/> = s the weights are bit-identical to Python's, except truncated-normal
     /// elements, which libtorch 2.10's erfinv and PyTorch 2.6's round differently in the last bits (docs/zoo-presets.md counts them).
     /// </summary>
-    public static class TorchVision
+    public static partial class TorchVision
     {
         /// <summary>torchvision's <c>kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")</c>: N(0, 2/fan_out).</summary>
         private static readonly InitScheme KaimingNormalFanOutRelu =
