@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""torchvision model-zoo fixtures for TorchInit's zoo presets: hashes of real torchvision models' initial tensors.
+
+For each model TorchVision.NET 0.107 also has (beside the ResNets of gen_torchvision_fixtures.py) and each seed:
+torch.manual_seed(seed); torchvision.models.<model>(weights=None, **kwargs); then, per parameter (named_parameters() order)
+and buffer (named_buffers() order), name, dtype, shape and the SHA-256 of its raw little-endian bytes. For the models
+whose init loop draws truncated normals (googlenet, inception_v3), also the float32 bit patterns of each weight's first
+HEAD elements ("head", hex): libtorch 2.10's erfinv (TorchSharp) and PyTorch 2.6's differ in the last bits for some
+elements, so tests/TorchInit.Tests/TorchVisionZooTests.cs counts how many of those differ and by how many ulp.
+
+Needs Debian 13's python3-torch 2.6 and python3-torchvision 0.21 in /usr/bin/python3 (scripts/prereqs.sh
+--with-pytorch installs both). scripts/test.sh runs --check when torchvision is importable.
+
+Usage: /usr/bin/python3 scripts/gen_zoo_fixtures.py [--out DIR] [--check]
+"""
+import argparse, filecmp, json, os, sys, tempfile
+
+import torch
+import torchvision
+
+from gen_torchvision_fixtures import tensor_entry
+
+HEAD = 64
+# model -> (kwargs, seeds, truncated normals drawn); the big ones with one seed, to keep CI short.
+MODELS = {
+    "wide_resnet50_2": ({}, [0], False),
+    "vgg11_bn": ({}, [0], False),
+    "alexnet": ({}, [0], False),
+    "mobilenet_v2": ({}, [0, 12345], False),
+    "mobilenet_v3_small": ({}, [0, 12345], False),
+    "googlenet": ({"aux_logits": False, "init_weights": True}, [0, 12345], True),
+    "inception_v3": ({"aux_logits": True, "init_weights": True}, [0], True),
+}
+DEFAULT_OUT = "tests/TorchInit.Tests/Fixtures/zoo"
+
+
+def head(t):
+    a = t.detach().cpu().contiguous().flatten()[:HEAD]
+    if a.dtype != torch.float32:
+        return None
+    return a.view(torch.int32).numpy().astype("<u4").tobytes().hex()
+
+
+def variant(name, seed):
+    kwargs, _, trunc = MODELS[name]
+    torch.manual_seed(seed)
+    model = getattr(torchvision.models, name)(weights=None, **kwargs)
+    tensors = []
+    for kind, items in (("parameter", model.named_parameters()), ("buffer", model.named_buffers())):
+        for n, t in items:
+            e = tensor_entry(kind, n, t)
+            if trunc and kind == "parameter" and t.dim() >= 2 and (h := head(t)) is not None:
+                e["head"] = h
+            tensors.append(e)
+    return {"seed": seed, "tensors": tensors}
+
+
+def model_doc(name):
+    kwargs, seeds, _ = MODELS[name]
+    args = ", ".join(["weights=None"] + [f"{k}={v!r}" for k, v in kwargs.items()])
+    return {"generator": "scripts/gen_zoo_fixtures.py",
+            "torch_version": torch.__version__.split("+")[0],
+            "torchvision_version": torchvision.__version__.split("+")[0],
+            "model": name,
+            "call": f"torch.manual_seed(seed); torchvision.models.{name}({args})",
+            "hash": "sha256 of the contiguous tensor's raw little-endian bytes; parameters in named_parameters() order, then buffers",
+            "head": f"float32 bit patterns (little-endian hex) of the first {HEAD} elements, for models that draw truncated normals",
+            "variants": [variant(name, s) for s in seeds]}
+
+
+def to_text(doc):
+    one = lambda o: json.dumps(o, separators=(", ", ": "))
+    head_lines = ",\n".join(f" {one(k)}: {one(v)}" for k, v in doc.items() if k != "variants")
+    variants = []
+    for v in doc["variants"]:
+        tensors = ",\n".join(f"    {one(t)}" for t in v["tensors"])
+        variants.append(f'  {{"seed": {one(v["seed"])}, "tensors": [\n{tensors}\n  ]}}')
+    text = "{\n" + head_lines + ',\n "variants": [\n' + ",\n".join(variants) + "\n ]\n}\n"
+    assert json.loads(text) == doc
+    return text
+
+
+def write_all(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for name in MODELS:
+        path = os.path.join(out_dir, f"{name}.json")
+        with open(path, "w") as f:
+            f.write(to_text(model_doc(name)))
+        paths.append(path)
+    return paths
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--check", action="store_true", help="regenerate into a temporary directory; exit 1 if any file differs")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    if not args.check:
+        for p in write_all(args.out):
+            print(f"wrote {p}")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        committed = lambda p: os.path.join(args.out, os.path.basename(p))
+        bad = [os.path.basename(p) for p in write_all(tmp)
+               if not os.path.exists(committed(p)) or not filecmp.cmp(p, committed(p), shallow=False)]
+        if bad:
+            print(f"zoo fixtures differ from real torchvision {torchvision.__version__} (torch {torch.__version__}): {', '.join(bad)}; "
+                  "regenerate with: /usr/bin/python3 scripts/gen_zoo_fixtures.py", file=sys.stderr)
+            return 1
+    print(f"zoo fixtures match real torchvision {torchvision.__version__} (torch {torch.__version__}): {', '.join(MODELS)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
