@@ -24,10 +24,15 @@ HEAD = 64
 # model -> (kwargs, seeds, truncated normals drawn); the big ones with one seed, to keep CI short.
 MODELS = {
     "wide_resnet50_2": ({}, [0], False),
+    # TorchVision.NET 0.107's resnext101_32x8d() builds [3, 4, 6, 3] Bottlenecks (161 parameters; torchvision's has
+    # [3, 4, 23, 3], 314): the reference is torchvision's ResNet class with the tree TorchVision.NET builds.
+    "resnext_32x8d_3_4_6_3": ({"block": "Bottleneck", "layers": [3, 4, 6, 3], "groups": 32, "width_per_group": 8}, [0], False),
+    "vgg11": ({}, [0], False),
     "vgg11_bn": ({}, [0], False),
     "alexnet": ({}, [0], False),
     "mobilenet_v2": ({}, [0, 12345], False),
     "mobilenet_v3_small": ({}, [0, 12345], False),
+    "mobilenet_v3_large": ({}, [0], False),
     "googlenet": ({"aux_logits": False, "init_weights": True}, [0, 12345], True),
     "inception_v3": ({"aux_logits": True, "init_weights": True}, [0], True),
 }
@@ -44,7 +49,11 @@ def head(t):
 def variant(name, seed):
     kwargs, _, trunc = MODELS[name]
     torch.manual_seed(seed)
-    model = getattr(torchvision.models, name)(weights=None, **kwargs)
+    if "block" in kwargs:   # torchvision's ResNet class itself, for a tree no torchvision builder makes
+        k = dict(kwargs, block=getattr(torchvision.models.resnet, kwargs["block"]))
+        model = torchvision.models.resnet.ResNet(**k)
+    else:
+        model = getattr(torchvision.models, name)(weights=None, **kwargs)
     tensors = []
     for kind, items in (("parameter", model.named_parameters()), ("buffer", model.named_buffers())):
         for n, t in items:
@@ -58,11 +67,13 @@ def variant(name, seed):
 def model_doc(name):
     kwargs, seeds, _ = MODELS[name]
     args = ", ".join(["weights=None"] + [f"{k}={v!r}" for k, v in kwargs.items()])
+    call = (f"torch.manual_seed(seed); torchvision.models.resnet.ResNet({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+            if "block" in kwargs else f"torch.manual_seed(seed); torchvision.models.{name}({args})")
     return {"generator": "scripts/gen_zoo_fixtures.py",
             "torch_version": torch.__version__.split("+")[0],
             "torchvision_version": torchvision.__version__.split("+")[0],
             "model": name,
-            "call": f"torch.manual_seed(seed); torchvision.models.{name}({args})",
+            "call": call,
             "hash": "sha256 of the contiguous tensor's raw little-endian bytes; parameters in named_parameters() order, then buffers",
             "head": f"float32 bit patterns (little-endian hex) of the first {HEAD} elements, for models that draw truncated normals",
             "variants": [variant(name, s) for s in seeds]}

@@ -18,17 +18,17 @@ public sealed class TorchVisionZooTests
 {
     public static readonly TheoryData<string, long> Models = new()
     {
-        { "wide_resnet50_2", 0 }, { "vgg11_bn", 0 }, { "alexnet", 0 }, { "mobilenet_v2", 0 }, { "mobilenet_v2", 12345 },
-        { "mobilenet_v3_small", 0 }, { "mobilenet_v3_small", 12345 }, { "googlenet", 0 }, { "googlenet", 12345 }, { "inception_v3", 0 },
+        { "wide_resnet50_2", 0 }, { "resnext_32x8d_3_4_6_3", 0 }, { "vgg11", 0 }, { "vgg11_bn", 0 }, { "alexnet", 0 }, { "mobilenet_v2", 0 }, { "mobilenet_v2", 12345 },
+        { "mobilenet_v3_small", 0 }, { "mobilenet_v3_small", 12345 }, { "mobilenet_v3_large", 0 }, { "googlenet", 0 }, { "googlenet", 12345 }, { "inception_v3", 0 },
     };
 
     /// <summary>The preset a torchvision user names for the model.</summary>
     private static InitPolicy Preset(string model) => model switch
     {
-        "wide_resnet50_2" => InitPolicy.TorchVision.ResNet(),
-        "vgg11_bn" => InitPolicy.TorchVision.Vgg(),
+        "wide_resnet50_2" or "resnext_32x8d_3_4_6_3" => InitPolicy.TorchVision.ResNet(),
+        "vgg11" or "vgg11_bn" => InitPolicy.TorchVision.Vgg(),
         "alexnet" => InitPolicy.TorchVision.AlexNet(),
-        "mobilenet_v2" or "mobilenet_v3_small" => InitPolicy.TorchVision.MobileNet(),
+        "mobilenet_v2" or "mobilenet_v3_small" or "mobilenet_v3_large" => InitPolicy.TorchVision.MobileNet(),
         "googlenet" => InitPolicy.TorchVision.GoogLeNet(),
         "inception_v3" => InitPolicy.TorchVision.InceptionV3(),
         _ => throw new ArgumentException(model),
@@ -37,10 +37,13 @@ public sealed class TorchVisionZooTests
     private static nn.Module TorchVisionNet(string model) => model switch
     {
         "wide_resnet50_2" => torchvision.models.wide_resnet50_2(),
+        "resnext_32x8d_3_4_6_3" => torchvision.models.resnext101_32x8d(),   // TorchVision.NET 0.107 builds [3, 4, 6, 3] blocks under this name
+        "vgg11" => torchvision.models.vgg11(),
         "vgg11_bn" => torchvision.models.vgg11_bn(),
         "alexnet" => torchvision.models.alexnet(),
         "mobilenet_v2" => torchvision.models.mobilenet_v2(),
         "mobilenet_v3_small" => torchvision.models.mobilenet_v3_small(),
+        "mobilenet_v3_large" => torchvision.models.mobilenet_v3_large(),
         "googlenet" => torchvision.models.googlenet(),
         "inception_v3" => torchvision.models.inception_v3(),
         _ => throw new ArgumentException(model),

@@ -264,12 +264,12 @@ internal static class InitPlanner
     {
         var contexts = root.PreOrder().Where(c => !c.IsShared).ToList();
         var paths = contexts.Where(c => c.Path.Length > 0).Select(c => c.Path).ToList();
-        foreach (var rule in policy.Overrides.Select(r => (r.Match, r.Description))
-                     .Concat(policy.ZeroLastNormBlocks.Select(r => (r.Match, r.Description)))
-                     .Concat(policy.StackedBlockRules.Select(r => (r.Match, r.Description)))
-                     .Concat(policy.BiasRules.Select(r => (r.Match, r.Description)))
-                     .Concat(policy.ChildOrders.Select(r => (r.Match, r.Description))))
-            if (!contexts.Any(rule.Match))
+        foreach (var rule in policy.Overrides.Select(r => (r.Match, r.Description, r.OfPreset))
+                     .Concat(policy.ZeroLastNormBlocks.Select(r => (r.Match, r.Description, r.OfPreset)))
+                     .Concat(policy.StackedBlockRules.Select(r => (r.Match, r.Description, r.OfPreset)))
+                     .Concat(policy.BiasRules.Select(r => (r.Match, r.Description, r.OfPreset)))
+                     .Concat(policy.ChildOrders.Select(r => (r.Match, r.Description, r.OfPreset))))
+            if (!rule.OfPreset && !contexts.Any(rule.Match))
                 yield return PlanText.MatchesNothing(rule.Description, PlanText.Paths(paths));
         foreach (var hint in policy.Hints)
         {

@@ -83,6 +83,15 @@ public sealed partial record InitPolicy
     private InitPolicy AddBiasRule(Func<ModuleContext, bool> match, BiasRule rule, string description) =>
         this with { BiasRules = [.. BiasRules, new(match, rule, description)] };
 
+    /// <summary>This policy with every rule marked as a zoo preset's (<see cref="Rule{T}.OfPreset"/>): no warning for a rule a model variant does not need (vgg11 has no BatchNorm).</summary>
+    internal InitPolicy AsPreset() => this with
+    {
+        Overrides = [.. Overrides.Select(r => r with { OfPreset = true })],
+        ZeroLastNormBlocks = [.. ZeroLastNormBlocks.Select(r => r with { OfPreset = true })],
+        BiasRules = [.. BiasRules.Select(r => r with { OfPreset = true })],
+        ChildOrders = [.. ChildOrders.Select(r => r with { OfPreset = true })],
+    };
+
     internal Rule<BiasRule>? BiasFor(ModuleContext c) => BiasRules.LastOrDefault(r => r.Match(c));
 
     /// <summary>

@@ -313,7 +313,11 @@ public sealed partial record InitPolicy
 }
 
 /// <summary>A policy rule: where it applies, what it says, and how it reads in the report.</summary>
-internal sealed record Rule<T>(Func<ModuleContext, bool> Match, T Value, string Description);
+internal sealed record Rule<T>(Func<ModuleContext, bool> Match, T Value, string Description)
+{
+    /// <summary>A zoo preset's rule: it covers a family of models, so matching no module of one of them is not a mistake to warn about.</summary>
+    public bool OfPreset { get; init; }
+}
 
 /// <summary>Dotted-path globs: <c>*</c> any characters (dots included), <c>?</c> one character, anything else literal.</summary>
 internal static class Glob
