@@ -51,14 +51,15 @@ def model_doc(model_name):
             "variants": variants}
 
 
-def to_text(doc):
-    """JSON with one line per tensor (small, and diffs name the tensor)."""
+def to_text(doc, variant_keys=("seed", "zero_init_residual")):
+    """JSON with one line per tensor (small, and diffs name the tensor); each variant opens with its variant_keys."""
     one = lambda o: json.dumps(o, separators=(", ", ": "))
     head = ",\n".join(f" {one(k)}: {one(v)}" for k, v in doc.items() if k != "variants")
     variants = []
     for v in doc["variants"]:
         tensors = ",\n".join(f"    {one(t)}" for t in v["tensors"])
-        variants.append(f'  {{"seed": {one(v["seed"])}, "zero_init_residual": {one(v["zero_init_residual"])}, "tensors": [\n{tensors}\n  ]}}')
+        keys = "".join(f'"{k}": {one(v[k])}, ' for k in variant_keys)
+        variants.append(f'  {{{keys}"tensors": [\n{tensors}\n  ]}}')
     text = "{\n" + head + ',\n "variants": [\n' + ",\n".join(variants) + "\n ]\n}\n"
     assert json.loads(text) == doc
     return text

@@ -18,7 +18,7 @@ import argparse, filecmp, json, os, sys, tempfile
 import torch
 import torchvision
 
-from gen_torchvision_fixtures import tensor_entry
+from gen_torchvision_fixtures import tensor_entry, to_text
 
 HEAD = 64
 # model -> (kwargs, seeds, truncated normals drawn); the big ones with one seed, to keep CI short.
@@ -79,25 +79,13 @@ def model_doc(name):
             "variants": [variant(name, s) for s in seeds]}
 
 
-def to_text(doc):
-    one = lambda o: json.dumps(o, separators=(", ", ": "))
-    head_lines = ",\n".join(f" {one(k)}: {one(v)}" for k, v in doc.items() if k != "variants")
-    variants = []
-    for v in doc["variants"]:
-        tensors = ",\n".join(f"    {one(t)}" for t in v["tensors"])
-        variants.append(f'  {{"seed": {one(v["seed"])}, "tensors": [\n{tensors}\n  ]}}')
-    text = "{\n" + head_lines + ',\n "variants": [\n' + ",\n".join(variants) + "\n ]\n}\n"
-    assert json.loads(text) == doc
-    return text
-
-
 def write_all(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for name in MODELS:
         path = os.path.join(out_dir, f"{name}.json")
         with open(path, "w") as f:
-            f.write(to_text(model_doc(name)))
+            f.write(to_text(model_doc(name), variant_keys=("seed",)))
         paths.append(path)
     return paths
 
