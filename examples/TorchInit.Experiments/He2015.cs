@@ -52,6 +52,18 @@ public static class He2015
         return new TwinDocument { Experiment = "he2015", Producer = Producer.TorchSharp, Config = TwinDocument.ConfigOf(config), Runs = runs };
     }
 
+    /// <summary>
+    /// Fig. 3 on the real digits: the mnist configuration of one depth — the "mlp" model with <paramref name="depth"/> hidden ReLU
+    /// layers of <paramref name="width"/> units on the 784 pixels (no normalization, no skips), Xavier ("glorot-normal", std √(1/n) for
+    /// a square layer) against He (std √(2/n)), <paramref name="steps"/> SGD steps over MNIST's 60,000 training digits.
+    /// </summary>
+    public static MnistConfig OnMnist(int depth, int width, int batch, int steps, double lr, long seed, string dtype, int test = MnistFiles.TestCount)
+    {
+        int perEpoch = (MnistFiles.TrainCount + batch - 1) / batch;
+        return new MnistConfig((steps + perEpoch - 1) / perEpoch, batch, lr, seed, MnistFiles.TrainCount, test, steps, "relu", ["mlp"], ["glorot-normal", "he"], dtype,
+            [.. Enumerable.Repeat(width, depth)]);
+    }
+
     /// <summary>The mean of the last min(10, n) losses: "the loss after N steps", smoothed over batch noise.</summary>
     public static double FinalLoss(IReadOnlyList<double> losses)
     {

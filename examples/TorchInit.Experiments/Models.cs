@@ -79,6 +79,28 @@ public static class Models
         ("flatten", nn.Flatten()), ("out", nn.Linear(16 * 4 * 4, 10)));
 
     /// <summary>
+    /// A plain deep CNN for 1×28×28 digits (Xiao et al. 2018's setting: no normalization, no skips): conv0 and conv1 (3×3, stride 2,
+    /// padding 1: 28 → 14 → 7), conv2 … (3×3, padding 1, same size), each followed by its activation (act0, act1, …), then out (1×1
+    /// convolution to 10 channels), pool (global average) and flatten. <paramref name="channels"/> gives each 3×3 convolution's
+    /// output channels; its length is the depth.
+    /// </summary>
+    public static Sequential DeepCnn(Activation activation, IReadOnlyList<int> channels)
+    {
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        long n = 1;
+        for (int i = 0; i < channels.Count; i++)
+        {
+            layers.Add(($"conv{i}", nn.Conv2d(n, channels[i], 3, stride: i < 2 ? 2 : 1, padding: 1)));
+            layers.Add(($"act{i}", Module(activation)));
+            n = channels[i];
+        }
+        layers.Add(("out", nn.Conv2d(n, 10, 1)));
+        layers.Add(("pool", nn.AdaptiveAvgPool2d(1)));
+        layers.Add(("flatten", nn.Flatten()));
+        return nn.Sequential(layers);
+    }
+
+    /// <summary>
     /// Whether every unit (row of the weight, with its bias) of <paramref name="layer"/> is identical to the first:
     /// the symmetry that zero initialization never breaks.
     /// </summary>

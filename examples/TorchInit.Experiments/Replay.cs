@@ -17,7 +17,7 @@ public static class Replay
 
     /// <summary>
     /// The TorchSharp document for <paramref name="reference"/>'s experiment and configuration.
-    /// <paramref name="mnistData"/> is the folder of the MNIST cache (only the mnist experiment needs it).
+    /// <paramref name="mnistData"/> is the MNIST dataset root (<see cref="MnistFiles.Ensure"/>; only the mnist experiment needs it).
     /// </summary>
     public static TwinDocument Run(TwinDocument reference, torch.Device device, string? mnistData = null, Action<string, int, int>? onStep = null) =>
         reference.Experiment switch
@@ -26,7 +26,7 @@ public static class Replay
             "he2015" => He2015.Run(reference.ConfigAs<He2015Config>(), device, onStep),
             "lsuv" => LsuvExperiment.Run(reference.ConfigAs<LsuvConfig>(), device, onStep),
             "mnist" => MnistTraining.Run(reference.ConfigAs<MnistConfig>(),
-                MnistCache.Load(MnistCache.Ensure(mnistData ?? Path.Combine("data", "mnist"))), device, onStep),
+                MnistFiles.Ensure(mnistData ?? Path.Combine("data", "mnist")), device, onStep),
             var e => throw new InvalidDataException($"Unknown experiment '{e}'."),
         };
 }

@@ -69,6 +69,8 @@ public sealed record TwinRun
     public int? IdenticalUnitLayers { get; init; }
     /// <summary>Test accuracy after each epoch (MNIST); null when not measured.</summary>
     public List<double>? Accuracy { get; init; }
+    /// <summary>Validation accuracy after each epoch (MNIST with a validation split); null when not measured.</summary>
+    public List<double>? ValidationAccuracy { get; init; }
 }
 
 /// <summary>One probed module call; the fields of a <see cref="SignalRow"/>.</summary>

@@ -3,25 +3,68 @@ using TorchInit.Experiments;
 
 namespace TorchInit.Trainers;
 
-/// <summary>he2015: He et al. (2015) Fig. 3 at small scale, Xavier vs He on a 30-layer plain ReLU network.</summary>
+/// <summary>
+/// he2015: He et al. (2015) Fig. 3, Xavier vs He on 22- and 30-layer plain ReLU networks: on the full MNIST (the default), or with
+/// --synthetic on the synthetic cluster task at one depth (the twin-checked small-scale version).
+/// </summary>
 internal static class He2015Command
 {
     public static Command Create()
     {
         var common = new CommonOptions();
         var d = new He2015Config();
-        var depth = CommonOptions.Int("--depth", d.Depth, "Hidden ReLU layers.");
+        var depth = CommonOptions.Int("--depth", d.Depth, "Hidden ReLU layers (with --synthetic).");
+        var depths = CommonOptions.Text("--depths", "22,30", "Hidden ReLU layers of each MNIST network (comma-separated; the paper: 22 and 30).");
+        var synthetic = new Option<bool>("--synthetic") { Description = "Train on the synthetic cluster task at --depth instead of MNIST." };
+        var data = MnistCommand.DataOption();
         var width = CommonOptions.Int("--width", d.Width, "Units per hidden layer (and input dimension).");
         var batch = CommonOptions.Int("--batch", d.Batch, "Rows per batch.");
         var steps = CommonOptions.Int("--steps", d.Steps, "SGD steps per scheme.");
         var lr = CommonOptions.Double("--lr", d.Lr, "SGD learning rate.");
-        var command = new Command("he2015", "A plain 30-layer ReLU MLP trained from Xavier (std √(1/n)) and from He (std √(2/n)) initialization (He et al. 2015, Fig. 3).");
+        var command = new Command("he2015", "Plain 22- and 30-layer ReLU MLPs on MNIST trained from Xavier (std √(1/n)) and from He (std √(2/n)) initialization (He et al. 2015, Fig. 3).");
         common.AddTo(command);
-        foreach (var o in new Option[] { depth, width, batch, steps, lr }) command.Options.Add(o);
-        command.SetAction(p => Program.Guard(() => Run(
-            new He2015Config(p.GetValue(depth), p.GetValue(width), d.Classes, p.GetValue(batch), p.GetValue(steps), p.GetValue(lr), p.GetValue(common.Seed), Dtype: p.GetValue(common.Dtype)!),
-            p.GetValue(common.Device)!, p.GetValue(common.Out)!)));
+        foreach (var o in new Option[] { depth, depths, width, batch, steps, lr, synthetic, data }) command.Options.Add(o);
+        command.SetAction(p => Program.Guard(() => p.GetValue(synthetic)
+            ? Run(new He2015Config(p.GetValue(depth), p.GetValue(width), d.Classes, p.GetValue(batch), p.GetValue(steps), p.GetValue(lr), p.GetValue(common.Seed), Dtype: p.GetValue(common.Dtype)!),
+                p.GetValue(common.Device)!, p.GetValue(common.Out)!)
+            : RunMnist([.. CommonOptions.List(p.GetValue(depths)!).Select(x => He2015.OnMnist(int.Parse(x, System.Globalization.CultureInfo.InvariantCulture), p.GetValue(width),
+                    p.GetValue(batch), p.GetValue(steps), p.GetValue(lr), p.GetValue(common.Seed), p.GetValue(common.Dtype)!))],
+                p.GetValue(data)!, p.GetValue(common.Device)!, p.GetValue(common.Out)!)));
         return command;
+    }
+
+    /// <summary>Fig. 3 on MNIST: each depth's Xavier and He runs, the table of final losses and one plot of all training curves.</summary>
+    public static int RunMnist(IReadOnlyList<MnistConfig> configs, string dataDir, string deviceName, string outDir)
+    {
+        var device = Devices.Select(deviceName);
+        foreach (var c in configs) c.Validate();
+        var root = MnistFiles.Ensure(dataDir, Ui.Info);
+        var c0 = configs[0];
+        Ui.Info($"he2015 on MNIST: plain ReLU MLPs of {string.Join(" and ", configs.Select(c => c.HiddenList.Length))} hidden layers of {c0.HiddenList[0]}, " +
+                $"batch {c0.Batch}, {c0.MaxSteps} SGD steps (lr {c0.Lr}), seed {c0.Seed}, {device}");
+        var start = DateTime.UtcNow;
+        var docs = Ui.WithProgress("he2015", configs.Sum(c => c.SchemeList.Length * MnistTraining.StepsPerRun(c)),
+            progress => configs.Select(c => MnistTraining.Run(c, root, device, (n, i, t) => progress($"{c.HiddenList.Length} layers/{n}", i, t))).ToList());
+        var elapsed = DateTime.UtcNow - start;
+        Directory.CreateDirectory(outDir);
+        foreach (var (doc, c) in docs.Zip(configs)) doc.Save(Path.Combine(outDir, $"he2015-mnist-{c.HiddenList.Length}.json"));
+
+        string[] header = ["layers", "init", "loss step 0", $"mean loss, last 10 of {c0.MaxSteps} steps", "test accuracy"];
+        var curves = new List<(string, double[], double[])>();
+        var rows = new List<string[]>();
+        foreach (var (doc, c) in docs.Zip(configs))
+            foreach (var r in doc.Runs)
+            {
+                string init = r.Name.EndsWith("/he", StringComparison.Ordinal) ? "He" : "Xavier";
+                rows.Add([c.HiddenList.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), init, Ui.Loss(r.Losses[0]), Ui.Loss(He2015.FinalLoss(r.Losses)), Ui.Percent(r.Accuracy?.LastOrDefault() ?? double.NaN)]);
+                curves.Add(($"{c.HiddenList.Length} layers, {init}", Plots.OneTo(r.Losses.Count), Plots.Smooth(r.Losses, 20)));
+            }
+        Ui.Table($"He et al. 2015, Fig. 3, on MNIST (seed {c0.Seed})", header, rows);
+        File.WriteAllText(Path.Combine(outDir, "he2015-mnist.md"), Ui.Markdown(header, rows));
+        var plot = Plots.Lines(Path.Combine(outDir, "he2015-mnist-loss.png"), "Plain ReLU MLPs on MNIST: training loss (He et al. 2015, Fig. 3)", "SGD step",
+            "cross-entropy (moving average of 20)", curves, logY: false);
+        Ui.Info($"{docs.Sum(x => x.Runs.Count)} runs in {elapsed.TotalSeconds:F0} s; wrote {outDir}/he2015-mnist-*.json, he2015-mnist.md and {plot}");
+        return 0;
     }
 
     public static int Run(He2015Config config, string deviceName, string outDir)

