@@ -14,6 +14,7 @@ fi
 if /usr/bin/python3 -c 'import torchvision' 2>/dev/null; then
   /usr/bin/python3 scripts/gen_torchvision_fixtures.py --check
   /usr/bin/python3 scripts/gen_zoo_fixtures.py --check
+  /usr/bin/python3 scripts/gen_torchvision_tree_fixtures.py --check
 else
   echo "test.sh: reference torchvision not installed; testing against the committed torchvision fixtures only (bash scripts/prereqs.sh --with-pytorch installs it)"
 fi

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,9 +47,6 @@ public sealed class TorchVisionZooTests
         _ => throw new ArgumentException(model),
     };
 
-    /// <summary>Truncated-normal elements may differ from PyTorch 2.6 in erfinv's last bits (libtorch 2.10); never more than this.</summary>
-    private const int MaxTruncatedNormalUlp = 16;   // measured: 3 (googlenet), 5 (inception_v3)
-
     [Theory]
     [MemberData(nameof(Models))]
     public void The_preset_on_TorchVisionNets_model_gives_torchvisions_tensors(string model, long seed)
@@ -88,59 +83,13 @@ public sealed class TorchVisionZooTests
         Assert.True(differs == (wrong > 0), $"{model}: TorchVision.NET's own constructor has {wrong} tensors unlike torchvision's");
     }
 
-    // ---- fixtures ----
+    // ---- fixtures (ZooFixtures: Fixtures/zoo) ----
 
-    private sealed record Entry(string Kind, string Name, long[] Shape, string Sha256, uint[]? Head);
-    private sealed record Truncated(string Name, int Compared, int Differing, long MaxUlp);
+    private static List<ZooFixtures.Entry> Fixture(string model, long seed) => ZooFixtures.Of("zoo", model, seed);
 
-    private static readonly Dictionary<string, JsonDocument> Docs = new();
-
-    private static List<Entry> Fixture(string model, long seed)
+    private static (int Exact, List<ZooFixtures.Truncated> Truncated) Compare(nn.Module m, string model, long seed)
     {
-        lock (Docs)
-        {
-            if (!Docs.TryGetValue(model, out var doc))
-                Docs[model] = doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "zoo", $"{model}.json")));
-            var variant = doc.RootElement.GetProperty("variants").EnumerateArray().Single(v => v.GetProperty("seed").GetInt64() == seed);
-            return variant.GetProperty("tensors").EnumerateArray().Select(t => new Entry(
-                t.GetProperty("kind").GetString()!, t.GetProperty("name").GetString()!,
-                t.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray(), t.GetProperty("sha256").GetString()!,
-                t.TryGetProperty("head", out var h) ? Bits(Convert.FromHexString(h.GetString()!)) : null)).ToList();
-        }
-    }
-
-    private static uint[] Bits(byte[] bytes) => Enumerable.Range(0, bytes.Length / 4).Select(i => BitConverter.ToUInt32(bytes, 4 * i)).ToArray();
-
-    /// <summary>
-    /// Tensors equal to the fixture's bit for bit, and those that differ only as erfinv's rounding does: with a head in the
-    /// fixture, at most half of its elements differ, each by at most <see cref="MaxTruncatedNormalUlp"/> ulp (float32 bit
-    /// patterns of one sign are ordered, so their difference is the ulp count).
-    /// </summary>
-    private static (int Exact, List<Truncated> Truncated) Compare(nn.Module m, string model, long seed)
-    {
-        var actual = m.named_parameters().Select(p => ("parameter " + p.name, (Tensor)p.parameter))
-            .Concat(m.named_buffers().Select(b => ("buffer " + b.name, b.buffer))).ToDictionary(x => x.Item1, x => x.Item2);
-        int exact = 0;
-        var truncated = new List<Truncated>();
-        foreach (var e in Fixture(model, seed))
-        {
-            if (!actual.TryGetValue(e.Kind + " " + e.Name, out var t) || !t.shape.SequenceEqual(e.Shape)) continue;
-            using var c = t.detach().cpu().contiguous();
-            if (Convert.ToHexString(SHA256.HashData(c.bytes)).Equals(e.Sha256, StringComparison.OrdinalIgnoreCase)) { exact++; continue; }
-            if (e.Head is null || c.dtype != ScalarType.Float32) continue;
-            var mine = Bits(c.flatten()[..e.Head.Length].bytes.ToArray());
-            int differing = 0;
-            long maxUlp = 0;
-            for (int i = 0; i < e.Head.Length; i++)
-            {
-                if (mine[i] == e.Head[i]) continue;
-                differing++;
-                long ulp = (mine[i] >> 31) == (e.Head[i] >> 31) ? Math.Abs((long)(mine[i] & 0x7fffffff) - (e.Head[i] & 0x7fffffff)) : long.MaxValue;
-                maxUlp = Math.Max(maxUlp, ulp);
-            }
-            // erfinv's rounding moves few elements by few ulp; another draw moves most of them far.
-            if (maxUlp <= MaxTruncatedNormalUlp && differing * 2 <= e.Head.Length) truncated.Add(new Truncated(e.Name, e.Head.Length, differing, maxUlp));
-        }
+        var (exact, truncated, _) = ZooFixtures.Compare(m, Fixture(model, seed));
         return (exact, truncated);
     }
 }

@@ -18,12 +18,17 @@ internal sealed class SelfInitializingFamily : LayerFamily
     /// <summary>
     /// Under <see cref="InitPolicy.ReplaysConstruction"/> a module's declarations are what its constructor draws (torchvision's ViT
     /// encoder draws <c>pos_embedding</c> N(0, 0.02²) in its <c>__init__</c>, before its layers): replayed at its place in
-    /// pre-order, before its children, and not drawn again by the policy unless an override names it.
+    /// pre-order, before its children, and not drawn again by the policy unless an override names it; the report cites them as constructed.
     /// </summary>
     public override bool PlanConstruction(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own)
     {
         b.Declarations.Collect(c, own);
-        if (own.Count > 0) b.Declarations.PlanOwn(c, own);
+        if (own.Count == 0) return true;
+        int first = b.Plan.Parameters.Count;
+        b.Declarations.PlanOwn(c, own);
+        for (int i = first; i < b.Plan.Parameters.Count; i++)
+            if (b.Plan.Parameters[i].Reason is { } declared)
+                b.Plan.Parameters[i] = b.Plan.Parameters[i] with { Reason = new DecisionReason(PlanText.ConstructedByDeclaration(declared.Text)) };
         return true;
     }
 }

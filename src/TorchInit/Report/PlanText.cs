@@ -131,6 +131,7 @@ internal static class PlanText
     // ---- construction replay ----
 
     public static string Constructed(string type) => $"as constructed: PyTorch's {type} constructor (reset_parameters), replayed in construction order";
+    public static string ConstructedByDeclaration(string declared) => $"as constructed: {declared} (its declaration, replayed as its constructor's, before its children)";
     public static string ConstructionLoop(string loop, string scheme) => $"{loop}, right after the block is constructed: {scheme}";
     public const string ConstructedOutProjection = "as constructed: MultiheadAttention builds its out_proj Linear first (kaiming_uniform_(a=√5), bias U(±1/√d)), before _reset_parameters";
     public const string AttentionOutBiasZeroed = "as constructed: MultiheadAttention._reset_parameters sets out_proj.bias to 0 after the Linear drew it";

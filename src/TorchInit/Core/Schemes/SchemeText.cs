@@ -99,7 +99,8 @@ internal static class SchemeText
     private static ArgumentException Unknown(string text, string why) => new(
         $"Unknown init scheme '{text}': {why}. Known: {string.Join(", ", InitScheme.Named.Select(s => s.Name))}, Ones, Orthogonal, Eye, " +
         "Dirac(groups=1), Sparse(sparsity, std=0.01), DeltaOrthogonal, Normal(std) or Normal(mean, std), TruncatedNormal(std) or TruncatedNormal(mean, std, a=-2, b=2), " +
-        "Uniform(low, high), Constant(value), " +
+        "Uniform(low, high), Constant(value), with a std or bound from the layer's fan as Python writes it Normal(std=sqrt(2/fan_out)), " +
+        "TruncatedNormal(std=sqrt(1/fan_in)), Uniform(bound=1/sqrt(fan_out)), " +
         "VarianceScaling(scale=, mode=fan_in|fan_out|fan_avg, distribution=normal|uniform|truncated_normal); a scheme with a gain takes " +
         "(nonlinearity=linear|sigmoid|tanh|relu|leaky_relu|selu, slope=a). PyTorch's names mean PyTorch's functions " +
         "(kaiming_normal, kaiming_uniform, xavier_normal, xavier_uniform, normal, uniform, ...); Keras's mean Keras's " +
@@ -202,6 +203,14 @@ internal sealed class SchemeArguments
         if (!_named.TryGetValue(key, out var v)) return fallback;
         _read.Add(key);
         return Number(v, key);
+    }
+
+    /// <summary>The value given as <paramref name="key"/>= when <paramref name="parse"/> reads it (it is then read), else null (left for another reader).</summary>
+    public T? Text<T>(string key, Func<string, T?> parse) where T : class
+    {
+        if (!_named.TryGetValue(key, out var v) || parse(v) is not { } value) return null;
+        _read.Add(key);
+        return value;
     }
 
     public T Enum<T>(string key, T fallback) where T : struct, Enum

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""torchvision fixtures for the zoo presets of families TorchVision.NET 0.107 lacks (ViT, ConvNeXt, EfficientNet).
+
+For each small model below and each seed: torch.manual_seed(seed); <the model's torchvision constructor call>; then, per
+parameter (named_parameters() order) and buffer (named_buffers() order), name, dtype, shape and the SHA-256 of its raw
+little-endian bytes (gen_torchvision_fixtures.tensor_entry). For the models whose init loop draws truncated normals (ViT,
+ConvNeXt), also the float32 bit patterns of each weight's first 64 elements ("head", gen_zoo_fixtures.head): libtorch 2.10's
+erfinv (TorchSharp) and PyTorch 2.6's differ in the last bits for some elements, so tests/TorchInit.Tests/TorchVisionTreeTests.cs
+counts those. The models are small (CI stays fast) and built by torchvision's own classes, so every rule of the init loops
+runs: ViT with and without representation_size and with a conv stem, ConvNeXt with a downsampling stage, EfficientNet with
+MBConv (v1) and FusedMBConv (v2) blocks, and once in float64 (the Linear bound's last bit shows there).
+The C# trees with torchvision's names and construction order are in TorchVisionTreeTests.cs.
+
+Needs Debian 13's python3-torch 2.6 and python3-torchvision 0.21 in /usr/bin/python3 (scripts/prereqs.sh
+--with-pytorch installs both). scripts/test.sh runs --check when torchvision is importable.
+
+Usage: /usr/bin/python3 scripts/gen_torchvision_tree_fixtures.py [--out DIR] [--check]
+"""
+import argparse, filecmp, os, sys, tempfile
+
+import torch
+import torchvision
+from torchvision.models.vision_transformer import VisionTransformer, ConvStemConfig
+from torchvision.models.convnext import ConvNeXt, CNBlockConfig
+from torchvision.models.efficientnet import EfficientNet, MBConvConfig, FusedMBConvConfig
+
+from gen_torchvision_fixtures import tensor_entry, to_text
+from gen_zoo_fixtures import head
+
+VIT = "VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=48, mlp_dim=96, num_classes=10"
+EFFICIENTNET_V1 = "EfficientNet(inverted_residual_setting=[MBConvConfig(1, 3, 1, 8, 8, 1), MBConvConfig(6, 5, 2, 8, 16, 2)], dropout=0.2, num_classes=10)"
+# name -> (the constructor call, evaluated with torchvision's classes; seeds; truncated normals drawn; default dtype)
+MODELS = {
+    "vit_tiny": (VIT + ")", [0, 12345], True, "float32"),
+    "vit_tiny_pre_logits": (VIT + ", representation_size=32)", [0], True, "float32"),
+    "vit_tiny_conv_stem": (VIT + ", conv_stem_configs=[ConvStemConfig(8, 3, 2), ConvStemConfig(16, 3, 2), ConvStemConfig(16, 3, 2)])", [0], True, "float32"),
+    "convnext_tiny_tree": ("ConvNeXt(block_setting=[CNBlockConfig(8, 16, 2), CNBlockConfig(16, None, 1)], stochastic_depth_prob=0.1, num_classes=10)",
+                           [0, 12345], True, "float32"),
+    "efficientnet_v1_tree": (EFFICIENTNET_V1, [0, 12345], False, "float32"),
+    "efficientnet_v1_tree_float64": (EFFICIENTNET_V1, [0], False, "float64"),
+    "efficientnet_v2_tree": ("EfficientNet(inverted_residual_setting=[FusedMBConvConfig(1, 3, 1, 8, 8, 1), FusedMBConvConfig(4, 3, 2, 8, 16, 1), "
+                             "MBConvConfig(4, 3, 2, 16, 24, 1)], dropout=0.2, num_classes=10, last_channel=64)", [0], False, "float32"),
+}
+CLASSES = {c.__name__: c for c in (VisionTransformer, ConvStemConfig, ConvNeXt, CNBlockConfig, EfficientNet, MBConvConfig, FusedMBConvConfig)}
+DEFAULT_OUT = "tests/TorchInit.Tests/Fixtures/torchvision-trees"
+
+
+def build(call, dtype):
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, dtype))
+    try:
+        return eval(call, {"__builtins__": {}}, CLASSES)
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def variant(name, seed):
+    call, _, trunc, dtype = MODELS[name]
+    torch.manual_seed(seed)
+    model = build(call, dtype)
+    tensors = []
+    for kind, items in (("parameter", model.named_parameters()), ("buffer", model.named_buffers())):
+        for n, t in items:
+            e = tensor_entry(kind, n, t)
+            if trunc and kind == "parameter" and t.dim() >= 2 and (h := head(t)) is not None:
+                e["head"] = h
+            tensors.append(e)
+    return {"seed": seed, "tensors": tensors}
+
+
+def model_doc(name):
+    call, seeds, _, dtype = MODELS[name]
+    default = "" if dtype == "float32" else f"torch.set_default_dtype(torch.{dtype}); "
+    return {"generator": "scripts/gen_torchvision_tree_fixtures.py",
+            "torch_version": torch.__version__.split("+")[0],
+            "torchvision_version": torchvision.__version__.split("+")[0],
+            "model": name,
+            "call": f"{default}torch.manual_seed(seed); torchvision.models.{call}",
+            "hash": "sha256 of the contiguous tensor's raw little-endian bytes; parameters in named_parameters() order, then buffers",
+            "head": "float32 bit patterns (little-endian hex) of the first 64 elements of each weight, for models that draw truncated normals",
+            "variants": [variant(name, s) for s in seeds]}
+
+
+def write_all(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for name in MODELS:
+        path = os.path.join(out_dir, f"{name}.json")
+        with open(path, "w") as f:
+            f.write(to_text(model_doc(name), variant_keys=("seed",)))
+        paths.append(path)
+    return paths
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--check", action="store_true", help="regenerate into a temporary directory; exit 1 if any file differs")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    if not args.check:
+        for p in write_all(args.out):
+            print(f"wrote {p}")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        committed = lambda p: os.path.join(args.out, os.path.basename(p))
+        bad = [os.path.basename(p) for p in write_all(tmp)
+               if not os.path.exists(committed(p)) or not filecmp.cmp(p, committed(p), shallow=False)]
+        if bad:
+            print(f"torchvision tree fixtures differ from real torchvision {torchvision.__version__} (torch {torch.__version__}): {', '.join(bad)}; "
+                  "regenerate with: /usr/bin/python3 scripts/gen_torchvision_tree_fixtures.py", file=sys.stderr)
+            return 1
+    print(f"torchvision tree fixtures match real torchvision {torchvision.__version__} (torch {torch.__version__}): {', '.join(MODELS)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
