@@ -17,7 +17,6 @@ Usage: /usr/bin/python3 scripts/gen_torchvision_fixtures.py [--out DIR] [--check
 import argparse, filecmp, hashlib, json, os, sys, tempfile
 
 import torch
-import torchvision
 
 MODELS = ["resnet18", "resnet50"]
 SEEDS = [0, 12345]
@@ -33,6 +32,7 @@ def tensor_entry(kind, name, t):
 
 
 def model_variant(model_name, seed, zero_init_residual):
+    import torchvision   # here, not at the top: tensor_entry and to_text need only torch (scripts/gen_hf_fixtures.py)
     torch.manual_seed(seed)
     model = getattr(torchvision.models, model_name)(weights=None, zero_init_residual=zero_init_residual)
     tensors = [tensor_entry("parameter", n, p) for n, p in model.named_parameters()]
@@ -41,6 +41,7 @@ def model_variant(model_name, seed, zero_init_residual):
 
 
 def model_doc(model_name):
+    import torchvision
     variants = [model_variant(model_name, s, z) for s in SEEDS for z in (False, True)]
     return {"generator": "scripts/gen_torchvision_fixtures.py",
             "torch_version": torch.__version__.split("+")[0],
@@ -102,6 +103,7 @@ def main():
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--check", action="store_true", help="regenerate into a temporary directory; exit 1 if any file differs")
     args = ap.parse_args()
+    import torchvision
     torch.set_num_threads(1)
     if not args.check:
         for p in write_all(args.out):

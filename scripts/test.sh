@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/prereqs.sh
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   /usr/bin/python3 scripts/gen_fixtures.py --check
+  /usr/bin/python3 scripts/gen_hf_fixtures.py --check
 else
   echo "test.sh: reference PyTorch not installed; testing against the committed fixtures only (bash scripts/prereqs.sh --with-pytorch installs it)"
 fi

@@ -131,6 +131,102 @@ public class ConstructionReplayTests
         Assert.Equal("TorchDefault", report["head.weight"].Scheme);
     }
 
+    /// <summary>An embedding, a head tied to it (built with its own weight, then tied, as PyTorch does), and a layer built after both.</summary>
+    private sealed class TiedLm : nn.Module<Tensor, Tensor>
+    {
+        public readonly Embedding emb = nn.Embedding(10, 4);
+        public readonly Linear head = nn.Linear(4, 10, hasBias: false);
+        public readonly Linear after = nn.Linear(4, 3);
+        public TiedLm() : base(nameof(TiedLm))
+        {
+            head.weight = emb.weight!;
+            RegisterComponents();
+        }
+        public override Tensor forward(Tensor x) => x;
+    }
+
+    [Theory]
+    [InlineData(DrawEngine.Exact)]
+    [InlineData(DrawEngine.Fast)]
+    public void A_tied_holder_constructs_its_own_weight_whose_draws_are_discarded(DrawEngine engine)
+    {
+        // In PyTorch the head's constructor draws into its own weight before the tie replaces it: the stream moves on, and what is
+        // built after it draws later in the stream. The replay makes those draws into a scratch tensor, not into the embedding's.
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(4);
+        var expected = Bytes(new TiedLm());
+        var m = new TiedLm();
+        var report = m.ApplyInit(InitPolicy.AsConstructed, new InitOptions { Seed = 4, Engine = engine });
+        if (engine == DrawEngine.Exact)
+            foreach (var (name, bytes) in Bytes(m))
+                Assert.True(expected[name].SequenceEqual(bytes), $"{name} differs from the constructors'");
+        Assert.Equal(m.get_parameter("emb.weight")!.bytes.ToArray(), m.get_parameter("head.weight")!.bytes.ToArray());
+        Assert.Equal(InitAction.Skipped, report["head.weight"].Action);
+        Assert.Contains("made and discarded", report["head.weight"].Note);
+        // Skipping the head's draws instead (as a tie outside the replay is skipped) gives 'after' the head's numbers.
+        torch.random.manual_seed(4);
+        var emb = nn.Embedding(10, 4);
+        var shifted = Bytes(nn.Sequential(("emb", emb), ("after", nn.Linear(4, 3))));
+        if (engine == DrawEngine.Exact) Assert.False(shifted["after.weight"].SequenceEqual(Bytes(m)["after.weight"]));
+    }
+
+    /// <summary>A model holding a model of its own (Hugging Face's LlamaForCausalLM holds a LlamaModel) and a head built after it.</summary>
+    private sealed class Outer : nn.Module<Tensor, Tensor>
+    {
+        public readonly Sequential inner = nn.Sequential(("emb", nn.Embedding(12, 6, padding_idx: 2)), ("fc", nn.Linear(6, 6)));
+        public readonly Linear head = nn.Linear(6, 12, hasBias: false);
+        public Outer() : base(nameof(Outer)) => RegisterComponents();
+        public override Tensor forward(Tensor x) => x;
+    }
+
+    [Fact]
+    public void A_sub_model_is_initialized_right_after_it_is_built_and_only_once()
+    {
+        // Python: torch.manual_seed(9); inner = Inner() (its constructors, then its post_init: N(0, 0.1²) with the padding row 0, bias 0);
+        // head = Linear(...) (its constructor); the outer post_init draws only the head. The reference is TorchSharp's constructors
+        // and torch.nn.init in that order.
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(9);
+        var emb = nn.Embedding(12, 6, padding_idx: 2);
+        var fc = nn.Linear(6, 6);
+        using (no_grad())
+        {
+            emb.weight!.normal_(0, 0.1);
+            emb.weight![2].zero_();
+            fc.weight!.normal_(0, 0.1);
+            fc.bias!.zero_();
+        }
+        var head = nn.Linear(6, 12, hasBias: false);
+        using (no_grad()) head.weight!.normal_(0, 0.1);
+        var expected = Bytes(nn.Sequential(("inner", nn.Sequential(("emb", emb), ("fc", fc))), ("head", head)));
+        var m = new Outer();
+        var policy = InitPolicy.AsConstructed.SubModel("inner").KeepPaddingRows().For<Linear>(InitScheme.Normal(0.1)).For<Embedding>(InitScheme.Normal(0.1));
+        var report = m.ApplyInit(policy, new InitOptions { Seed = 9 });
+        foreach (var (name, bytes) in Bytes(m))
+            Assert.True(expected[name].SequenceEqual(bytes), $"{name} differs from the sub-model's post_init, then the head's");
+        Assert.Contains("SubModel(\"inner\")", report["inner.fc.weight"].Reason);
+        Assert.DoesNotContain("SubModel", report["head.weight"].Reason);
+        Assert.Contains(report.Decisions, d => d.Path == "inner.fc" && d.Reason.Contains("SubModel"));
+        Assert.Contains(m.PlanInit(InitPolicy.AsConstructed.SubModel("nope")).PolicyWarnings, w => w.Contains("SubModel(\"nope\") matches no module"));
+    }
+
+    [Fact]
+    public void KeepPaddingRows_keeps_an_embeddings_padding_row_under_a_rule_and_without_it_the_rule_writes_every_row()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(6);
+        var reference = nn.Embedding(9, 4, padding_idx: 5);
+        using (no_grad()) reference.weight!.normal_(0, 0.5, g);
+        var drawn = reference.weight!.detach().clone();
+        using (no_grad()) reference.weight![5].zero_();
+        var kept = nn.Embedding(9, 4, padding_idx: 5);
+        kept.ApplyInit(InitPolicy.Auto.KeepPaddingRows().For<Embedding>(InitScheme.Normal(0.5)), new InitOptions { Seed = 6 });
+        Assert.Equal(reference.weight!.bytes.ToArray(), kept.weight!.bytes.ToArray());
+        var whole = nn.Embedding(9, 4, padding_idx: 5);
+        whole.ApplyInit(InitPolicy.Auto.For<Embedding>(InitScheme.Normal(0.5)), new InitOptions { Seed = 6 });
+        Assert.Equal(drawn.bytes.ToArray(), whole.weight!.bytes.ToArray());
+    }
+
     [Fact]
     public void A_custom_module_whose_constructor_is_unknown_is_kept_and_warned_about()
     {

@@ -26,6 +26,12 @@ internal sealed record PlannedParameter
     public DecisionReason? Reason { get; init; }
     /// <summary>For a parameter tied to one met earlier in pre-order (the same storage): that one's qualified name; null otherwise.</summary>
     public string? TiedTo { get; init; }
+    /// <summary>
+    /// In the construction replay, for a tied parameter (<see cref="TiedTo"/>): what its module's constructor drew into a tensor of its
+    /// own before the model tied it. Drawn into a scratch tensor and discarded, so the stream advances as in PyTorch; the parameter is
+    /// not written. Null otherwise.
+    /// </summary>
+    public Fill? DiscardedDraws { get; init; }
 
     public string QualifiedName => Path.Length == 0 ? Name : $"{Path}.{Name}";
 

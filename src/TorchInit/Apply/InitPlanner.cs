@@ -36,16 +36,25 @@ internal static class InitPlanner
         var root = ModuleContext.Build(module);
         var trace = traceForward is null ? null : ForwardTrace.Record(root, traceForward);
         var b = new PlanBuilder(policy, options, root, trace);
-        var constructed = policy.ReplaysConstruction ? Replay(root, policy, options, b.Plan) : [];
+        var (constructed, initialized) = policy.ReplaysConstruction ? Replay(root, policy, options, b.Plan) : ([], []);
         var modules = new List<ModulePlan>();
         foreach (var c in policy.Walk(root))
+        {
+            if (initialized.Contains(c))
+            {
+                b.Initialized(c);   // a sub-model initialized it in its post_init: not drawn again, and a parameter tied to it keeps that value
+                continue;
+            }
             if ((c.IsShared ? PlanShared(b, c) : PlanModule(b, c)) is { } planned) modules.Add(planned);
+        }
         ZeroLastNorms(b, root, modules);
         foreach (var m in modules)
             if (m.Mode is not (Mode.Shared or Mode.DeclaredByEnclosing) && policy.ResidualFor(m.Context) is { } residual) Narrow(b.Plan, m, residual);
         foreach (var m in modules) Decide(b.Plan, b.Plan.Parameters, m);
         var decided = modules.Select(m => m.Context).ToHashSet(ReferenceEqualityComparer.Instance);
-        foreach (var m in constructed.Where(m => !decided.Contains(m.Context))) Decide(b.Plan, b.Plan.Replay, m);
+        // A module's last replayed decision: a block loop's over its constructor's.
+        foreach (var m in constructed.Where(m => !decided.Contains(m.Context)).GroupBy(m => m.Context, ReferenceEqualityComparer.Instance).Select(g => g.Last()))
+            Decide(b.Plan, b.Plan.Replay, m);
         b.Plan.PolicyWarnings.AddRange(PolicyWarnings(root, policy));
         return b.Plan;
     }
@@ -53,17 +62,23 @@ internal static class InitPlanner
     /// <summary>
     /// <see cref="InitPolicy.ReplaysConstruction"/>: each module's constructor draws (<see cref="LayerFamily.PlanConstruction"/>) in
     /// construction order — the policy's walk — into <see cref="InitPlan.Replay"/>, with PyTorch's fans and biases whatever the
-    /// call's options say; warns about modules whose constructor TorchInit does not know and frozen parameters it skipped.
+    /// call's options say, and each block's loop right after its subtree (<see cref="InitPolicy.ConstructionLoop"/>,
+    /// <see cref="InitPolicy.SubModel"/>); warns about modules whose constructor TorchInit does not know and frozen parameters it
+    /// skipped. Returns the replayed modules (constructors first, then loops) and those a sub-model initialized for good.
     /// </summary>
-    private static List<ModulePlan> Replay(ModuleContext root, InitPolicy policy, InitOptions options, InitPlan plan)
+    private static (List<ModulePlan> Modules, HashSet<ModuleContext> Initialized) Replay(ModuleContext root, InitPolicy policy, InitOptions options, InitPlan plan)
     {
-        var rb = new PlanBuilder(new InitPolicy(), options with { Bias = null, Gain = null, FanConvention = FanConvention.Torch, LayerTypes = null }, root, null);
+        // Each module constructs its own tensors and PyTorch ties them afterwards: a tied holder's draws are made and discarded.
+        var rb = new PlanBuilder(new InitPolicy(), options with { Bias = null, Gain = null, FanConvention = FanConvention.Torch, LayerTypes = null }, root, null)
+            { ConstructsTiedHolders = true };
         var modules = new List<ModulePlan>();
+        var loops = new List<ModulePlan>();
+        var initialized = new HashSet<ModuleContext>(ReferenceEqualityComparer.Instance);
         var unknown = new List<string>();
-        var open = new Stack<(ModuleContext Block, Rule<InitPolicy> Loop)>();
+        var open = new Stack<(ModuleContext Block, Rule<BlockLoop> Loop)>();
         foreach (var c in policy.Walk(root).Where(c => !c.IsShared))
         {
-            while (open.Count > 0 && !ResidualLayout.Within(c, open.Peek().Block)) Loop(open.Pop(), policy, options, rb);
+            while (open.Count > 0 && !ResidualLayout.Within(c, open.Peek().Block)) loops.AddRange(Loop(open.Pop(), policy, options, rb, initialized));
             if (policy.ConstructionLoops.LastOrDefault(r => r.Match(c)) is { } loop) open.Push((c, loop));
             var own = rb.Own(c);
             int first = rb.Plan.Parameters.Count;
@@ -74,26 +89,41 @@ internal static class InitPlanner
             }
             if (rb.Plan.Parameters.Count > first) modules.Add(new ModulePlan(c, Mode.TorchDefault, first, rb.Plan.Parameters.Count - first, double.NaN));
         }
-        while (open.Count > 0) Loop(open.Pop(), policy, options, rb);
+        while (open.Count > 0) loops.AddRange(Loop(open.Pop(), policy, options, rb, initialized));
         plan.Replay.AddRange(rb.Plan.Parameters);
         if (unknown.Count > 0) plan.PolicyWarnings.Add(PlanText.NotReplayed(unknown));
         var frozen = rb.Plan.Parameters.Where(e => !options.IncludeFrozen && e.Tensor is TorchSharp.Modules.Parameter { requires_grad: false }).Select(e => e.QualifiedName).ToList();
         if (frozen.Count > 0) plan.PolicyWarnings.Add(PlanText.FrozenNotReplayed(frozen));
-        return modules;
+        return ([.. modules, .. loops], initialized);
     }
 
     /// <summary>
-    /// A block's construction loop (<see cref="InitPolicy.ConstructionLoop"/>), right after its subtree was constructed: the loop
-    /// policy's rules over the block and its submodules in pre-order, appended to the replay (a second write of those tensors).
+    /// A block's loop, right after its subtree was constructed: the loop's rules (<see cref="InitPolicy.ConstructionLoop"/>'s policy, or
+    /// a sub-model's own policy) over the block and its submodules in pre-order, skipping what a sub-model inside it initialized already,
+    /// appended to the replay (a second write of those tensors). A sub-model's loop (<see cref="BlockLoop.InitializesOnce"/>) runs under
+    /// the call's options, as the policy's rules do, and marks its whole subtree initialized; a construction loop runs under the
+    /// constructors' (the call's bias policy does not apply). Returns the modules it drew, indexed into the replay.
     /// </summary>
-    private static void Loop((ModuleContext Block, Rule<InitPolicy> Loop) open, InitPolicy policy, InitOptions options, PlanBuilder replay)
+    private static List<ModulePlan> Loop((ModuleContext Block, Rule<BlockLoop> Loop) open, InitPolicy policy, InitOptions options, PlanBuilder replay,
+        HashSet<ModuleContext> initialized)
     {
-        var loop = open.Loop.Value;
-        var lb = new PlanBuilder(loop, options with { Bias = null, LayerTypes = null }, open.Block, null);
-        foreach (var c in policy.Walk(open.Block).Where(c => !c.IsShared))
-            if (loop.OverrideFor(c) is { Value: { } scheme } rule && lb.Own(c) is { Count: > 0 } own)
-                LayerTaxonomy.Of(c).Family.PlanScheme(lb, c, own, scheme, new DecisionReason(PlanText.ConstructionLoop(open.Loop.Description, scheme.Name), rule));
+        var (block, rule) = open;
+        var loop = rule.Value.Policy ?? policy;
+        var lb = new PlanBuilder(loop, rule.Value.InitializesOnce ? options : options with { Bias = null, LayerTypes = null }, block, null);
+        int offset = replay.Plan.Parameters.Count;
+        var drawn = new List<ModulePlan>();
+        foreach (var c in policy.Walk(block).Where(c => !c.IsShared && !initialized.Contains(c)))
+        {
+            if (loop.OverrideFor(c) is not { Value: { } scheme } over || lb.Own(c) is not { Count: > 0 } own) continue;
+            int first = lb.Plan.Parameters.Count;
+            var why = rule.Value.InitializesOnce ? PlanText.SubModelInit(rule.Description, block.Path, scheme.Name) : PlanText.ConstructionLoop(rule.Description, scheme.Name);
+            LayerTaxonomy.Of(c).Family.PlanScheme(lb, c, own, scheme, new DecisionReason(why, over));
+            drawn.Add(new ModulePlan(c, Mode.Scheme, offset + first, lb.Plan.Parameters.Count - first, lb.GainOf(scheme)));
+        }
+        if (rule.Value.InitializesOnce) initialized.UnionWith(block.PreOrder());
         replay.Plan.Parameters.AddRange(lb.Plan.Parameters);
+        replay.Plan.PolicyWarnings.AddRange(lb.Plan.PolicyWarnings);
+        return drawn;
     }
 
     /// <summary>The plan for one tensor with explicit or shape-rule fans (no module, no policy).</summary>
@@ -268,7 +298,8 @@ internal static class InitPlanner
                      .Concat(policy.ZeroLastNormBlocks.Select(r => (r.Match, r.Description, r.OfPreset)))
                      .Concat(policy.StackedBlockRules.Select(r => (r.Match, r.Description, r.OfPreset)))
                      .Concat(policy.BiasRules.Select(r => (r.Match, r.Description, r.OfPreset)))
-                     .Concat(policy.ChildOrders.Select(r => (r.Match, r.Description, r.OfPreset))))
+                     .Concat(policy.ChildOrders.Select(r => (r.Match, r.Description, r.OfPreset)))
+                     .Concat(policy.ConstructionLoops.Select(r => (r.Match, r.Description, r.OfPreset))))
             if (!rule.OfPreset && !contexts.Any(rule.Match))
                 yield return PlanText.MatchesNothing(rule.Description, PlanText.Paths(paths));
         foreach (var hint in policy.Hints)

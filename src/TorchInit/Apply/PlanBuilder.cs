@@ -31,6 +31,14 @@ internal sealed class PlanBuilder
 
     public InitPolicy Policy { get; }
     public InitOptions Options { get; }
+
+    /// <summary>
+    /// For the construction replay: every module constructs its own tensors and PyTorch ties parameters afterwards
+    /// (<c>head.weight = emb.weight</c>), so a parameter tied to one planned earlier gets its constructor's draws all the same, made
+    /// into a scratch tensor and discarded (<see cref="PlannedParameter.DiscardedDraws"/>): the stream advances as in Python and the
+    /// shared storage keeps the first holder's values.
+    /// </summary>
+    public bool ConstructsTiedHolders { get; init; }
     public InitPlan Plan { get; } = new();
     public ActivationFinder Finder => _finder?.Value ?? throw new InvalidOperationException("no module tree to search");
     /// <summary>What <see cref="IInitializable"/> modules declared, for themselves and for their submodules.</summary>
@@ -66,6 +74,17 @@ internal sealed class PlanBuilder
     }
 
     public void Add(PlannedParameter entry) => Plan.Parameters.Add(entry);
+
+    /// <summary>
+    /// A module initialized before this plan's rules run (by a sub-model's post_init, <see cref="InitPolicy.SubModel"/>): nothing is
+    /// planned for it, and its parameters' storage counts as written, so that a parameter tied to one of them met later is skipped.
+    /// </summary>
+    public void Initialized(ModuleContext c)
+    {
+        if (c.IsShared) return;
+        foreach (var (name, p) in Own(c))
+            if (!p.IsInvalid) _planned.TryAdd(StorageKey(p), PlanText.Qualified(c.Path, name));
+    }
 
     /// <summary>A module the policy does not handle: listed, and its parameters' storage remembered, so that a tie met later is left too.</summary>
     public void Unhandled(ModuleContext c, IReadOnlyList<(string Name, Tensor Tensor)> own)
@@ -255,7 +274,7 @@ internal sealed class PlanBuilder
     private PlannedParameter? Guard(string path, string layerType, string name, Tensor p, string scheme)
     {
         TensorCheck.EnsureAlive(p, PlanText.Qualified(path, name));
-        if (_planned.TryGetValue(StorageKey(p), out var first))
+        if (!ConstructsTiedHolders && _planned.TryGetValue(StorageKey(p), out var first))
             return Row(path, layerType, name, p, scheme, InitAction.Skipped, PlanText.TiedPlanned(first)) with { TiedTo = first };
         if (_left.TryGetValue(StorageKey(p), out var left))
             return Row(path, layerType, name, p, scheme, InitAction.Skipped, PlanText.TiedLeft(left)) with { TiedTo = left };
@@ -266,11 +285,19 @@ internal sealed class PlanBuilder
         return null;
     }
 
-    /// <summary>Remembers a written entry's storage, so that a tied parameter met later is skipped.</summary>
+    /// <summary>
+    /// Remembers a written entry's storage, so that a tied parameter met later is skipped; under <see cref="ConstructsTiedHolders"/>, a
+    /// tied parameter met later keeps its draws as <see cref="PlannedParameter.DiscardedDraws"/> and writes nothing.
+    /// </summary>
     private PlannedParameter Planned(PlannedParameter entry)
     {
-        _planned.TryAdd(StorageKey(entry.Tensor), entry.QualifiedName);
-        return entry;
+        if (_planned.TryAdd(StorageKey(entry.Tensor), entry.QualifiedName) || !ConstructsTiedHolders) return entry;
+        var first = _planned[StorageKey(entry.Tensor)];
+        return entry with
+        {
+            Fill = null, Action = InitAction.Skipped, TiedTo = first, DiscardedDraws = entry.Fill is { Draws: true } fill ? fill : null,
+            Note = PlanText.Join(entry.Note, PlanText.TiedConstructed(first)),
+        };
     }
 
     /// <summary>Forgets a planned entry's storage (an enclosing module's declaration replaces it).</summary>

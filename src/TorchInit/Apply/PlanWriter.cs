@@ -13,10 +13,11 @@ internal static class PlanWriter
     /// <summary>Throws what writing <paramref name="plan"/> would end in; a dry run skips the device check (a meta-device model can be planned).</summary>
     public static void Validate(InitPlan plan, bool dryRun)
     {
-        foreach (var e in plan.Replay.Concat(plan.Parameters).Where(e => e.Writes))
+        foreach (var e in plan.Replay.Concat(plan.Parameters))
         {
-            if (dryRun) TensorCheck.EnsureFits(e.Tensor, e.Fill!, e.QualifiedName);
-            else TensorCheck.EnsureWritable(e.Tensor, e.Fill!, e.QualifiedName);
+            if ((e.Writes ? e.Fill : e.DiscardedDraws) is not { } fill) continue;
+            if (dryRun) TensorCheck.EnsureFits(e.Tensor, fill, e.QualifiedName);
+            else TensorCheck.EnsureWritable(e.Tensor, fill, e.QualifiedName);
         }
     }
 
@@ -58,7 +59,11 @@ internal static class PlanWriter
     {
         Validate(plan, dryRun: false);
         using var sampler = new Sampler(options);
-        foreach (var e in plan.Replay.Where(e => e.Writes)) e.Fill!.Write(e.Tensor, sampler);   // the constructors' draws first
+        foreach (var e in plan.Replay)   // the constructors' draws first
+        {
+            if (e.Writes) e.Fill!.Write(e.Tensor, sampler);
+            else if (e.DiscardedDraws is { } discarded) Discard(e.Tensor, discarded, sampler);
+        }
         var measured = new Dictionary<PlannedParameter, (double Mean, double Std)>(ReferenceEqualityComparer.Instance);
         foreach (var e in plan.Parameters.Where(e => e.Writes))
             measured[e] = Measure(e.Tensor, e.Fill!.Write(e.Tensor, sampler), options);
@@ -69,6 +74,14 @@ internal static class PlanWriter
             return e.ToRow() with { RealizedMean = mean, RealizedStd = std };
         }).ToList();
         return new InitReport(rows, plan.Unhandled, plan.Decisions, Warnings(plan, options, ofModule));
+    }
+
+    /// <summary>A tied holder's own constructor draws (<see cref="PlannedParameter.DiscardedDraws"/>): made into a scratch tensor like <paramref name="tied"/>, then dropped.</summary>
+    private static void Discard(Tensor tied, Fill draws, Sampler sampler)
+    {
+        using var _ = no_grad();
+        using var scratch = empty_like(tied);
+        draws.Write(scratch, sampler);
     }
 
     /// <summary>

@@ -25,6 +25,17 @@ internal class EmbeddingFamily : LayerFamily
     public override void PlanTorchDefault(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, DecisionReason? why) =>
         b.ModuleDefault(c, this, own, why, (entry, p) => p.dim() == 2 ? KeepingPaddingRow(entry, p).Entry : entry);
 
+    /// <summary>A rule's scheme: the whole weight, as <c>torch.nn.init</c> writes it; under <see cref="InitPolicy.KeepPaddingRows"/>, then its padding row set back to 0.</summary>
+    public override void PlanScheme(PlanBuilder b, ModuleContext c, List<(string Name, Tensor Tensor)> own, InitScheme scheme, DecisionReason? why)
+    {
+        int first = b.Plan.Parameters.Count;
+        base.PlanScheme(b, c, own, scheme, why);
+        if (!b.Policy.KeepsPaddingRows) return;
+        for (int i = first; i < b.Plan.Parameters.Count; i++)
+            if (b.Plan.Parameters[i] is { Name: "weight" } e && e.Tensor.dim() == 2 && KeepingPaddingRow(e, e.Tensor) is (var kept, long row))
+                b.Plan.Parameters[i] = kept with { Reason = kept.Reason?.Then(PlanText.PaddingRowReason(row)) };
+    }
+
     // The text of the rules (a lookup-table family that differs only in its name overrides these).
     protected virtual string DefaultReason => PlanText.EmbeddingDefault;
     protected virtual string ScaledReason(long dim) => PlanText.EmbeddingScaled(dim);

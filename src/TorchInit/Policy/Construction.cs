@@ -8,6 +8,15 @@ namespace TorchInit;
 internal readonly record struct BiasRule(InitScheme? Scheme, BiasInit Policy);
 
 /// <summary>
+/// A loop a block runs over its own subtree right after it is constructed (<see cref="InitPolicy.ConstructionLoop"/>,
+/// <see cref="InitPolicy.SubModel"/>).
+/// </summary>
+/// <param name="Policy">The loop's rules; null: the rules of the policy that holds the loop (a sub-model's post_init).</param>
+/// <param name="InitializesOnce">Whether the modules the loop reaches are initialized for good: later loops and the policy's own rules
+/// skip them (Hugging Face's <c>_is_hf_initialized</c>).</param>
+internal readonly record struct BlockLoop(InitPolicy? Policy, bool InitializesOnce);
+
+/// <summary>
 /// The parts of the policy language that reproduce a model zoo's initialization as PyTorch performs it: replaying the
 /// constructors' draws, the order modules are constructed and visited in, and biases with their own rule.
 /// </summary>
@@ -34,7 +43,7 @@ public sealed partial record InitPolicy
     public InitPolicy ReplayingConstruction() => this with { ReplaysConstruction = true };
 
     internal IReadOnlyList<Rule<BiasRule>> BiasRules { get; init; } = [];
-    internal IReadOnlyList<Rule<InitPolicy>> ConstructionLoops { get; init; } = [];
+    internal IReadOnlyList<Rule<BlockLoop>> ConstructionLoops { get; init; } = [];
 
     /// <summary>
     /// Under <see cref="ReplaysConstruction"/>: each module whose path matches <paramref name="blockGlob"/> runs
@@ -50,8 +59,37 @@ public sealed partial record InitPolicy
         if (loop.ReplaysConstruction) throw new ArgumentException("A construction loop's policy runs inside the replay; give its rules on InitPolicy.Auto or InitPolicy.Of(…), not on AsConstructed.", nameof(loop));
         if (loop.Overrides.Count == 0) throw new ArgumentException("A construction loop needs at least one For… rule.", nameof(loop));
         var match = Glob.Matcher(blockGlob);
-        return this with { ConstructionLoops = [.. ConstructionLoops, new(c => match(c.Path), loop, $"ConstructionLoop(\"{blockGlob}\")")] };
+        return this with { ConstructionLoops = [.. ConstructionLoops, new(c => match(c.Path), new BlockLoop(loop, false), $"ConstructionLoop(\"{blockGlob}\")")] };
     }
+
+    /// <summary>
+    /// Under <see cref="ReplaysConstruction"/>: each module whose path matches <paramref name="pathGlob"/> is a model of its own inside
+    /// the model — Hugging Face's PreTrainedModel inside another (LlamaForCausalLM's <c>model</c>, T5ForConditionalGeneration's
+    /// <c>encoder</c> and <c>decoder</c>), whose <c>__init__</c> ends with <c>post_init()</c>. Right after its subtree is constructed,
+    /// before the modules built after it, this policy's For… and ForBias… rules run over it and its submodules in pre-order (post_init's
+    /// <c>apply</c> visits in post-order; for rules on leaf layers the order is the same), and every module in it is then initialized for
+    /// good: this policy's rules and the loops of enclosing sub-models do not draw it again (HF's <c>_is_hf_initialized</c>), and a
+    /// parameter tied to one of its parameters (a tied LM head) keeps the value drawn there. The policy's own rules then draw what no
+    /// sub-model holds, after every construction and every sub-model's loop: the heads built after the sub-model, and the root's own
+    /// draws (T5's root draws <c>shared</c>, constructed first, after both stacks). So the init order differs from the construction
+    /// order exactly where Python's does.
+    /// </summary>
+    /// <param name="pathGlob">An exact path or a glob ("model", "gpt_neox", "encoder").</param>
+    public InitPolicy SubModel(string pathGlob)
+    {
+        var match = Glob.Matcher(pathGlob);
+        return this with { ConstructionLoops = [.. ConstructionLoops, new(c => match(c.Path), new BlockLoop(null, true), $"SubModel(\"{pathGlob}\")")] };
+    }
+
+    internal bool KeepsPaddingRows { get; init; }
+
+    /// <summary>
+    /// An Embedding (or EmbeddingBag) drawn by a rule's scheme keeps its padding row at 0, as Hugging Face's <c>_init_weights</c> does
+    /// (<c>normal_(weight)</c>, then <c>weight[padding_idx].zero_()</c>): the whole weight is drawn (the stream advances as in Python),
+    /// then the row is set back to 0. TorchSharp does not expose <c>padding_idx</c>; its constructor zeroes that row, so the weight's one
+    /// all-zero row is taken to be it. Without this, a scheme writes the whole weight, as <c>torch.nn.init</c> does.
+    /// </summary>
+    public InitPolicy KeepPaddingRows() => this with { KeepsPaddingRows = true };
     internal IReadOnlyList<Rule<string[]>> ChildOrders { get; init; } = [];
 
     /// <summary>
@@ -90,6 +128,7 @@ public sealed partial record InitPolicy
         ZeroLastNormBlocks = [.. ZeroLastNormBlocks.Select(r => r with { OfPreset = true })],
         BiasRules = [.. BiasRules.Select(r => r with { OfPreset = true })],
         ChildOrders = [.. ChildOrders.Select(r => r with { OfPreset = true })],
+        ConstructionLoops = [.. ConstructionLoops.Select(r => r with { OfPreset = true })],
     };
 
     internal Rule<BiasRule>? BiasFor(ModuleContext c) => BiasRules.LastOrDefault(r => r.Match(c));

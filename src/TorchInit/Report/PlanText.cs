@@ -133,6 +133,10 @@ internal static class PlanText
     public static string Constructed(string type) => $"as constructed: PyTorch's {type} constructor (reset_parameters), replayed in construction order";
     public static string ConstructedByDeclaration(string declared) => $"as constructed: {declared} (its declaration, replayed as its constructor's, before its children)";
     public static string ConstructionLoop(string loop, string scheme) => $"{loop}, right after the block is constructed: {scheme}";
+    public static string SubModelInit(string rule, string path, string scheme) =>
+        $"{rule}: '{path}' is a model of its own, initialized by its post_init right after it is constructed: {scheme}";
+    public static string TiedConstructed(string first) =>
+        $"tied to {first}: its own constructor's draws are made and discarded (PyTorch ties after construction), the shared storage keeps {first}'s";
     public const string ConstructedOutProjection = "as constructed: MultiheadAttention builds its out_proj Linear first (kaiming_uniform_(a=√5), bias U(±1/√d)), before _reset_parameters";
     public const string AttentionOutBiasZeroed = "as constructed: MultiheadAttention._reset_parameters sets out_proj.bias to 0 after the Linear drew it";
     public static string NotReplayed(IEnumerable<string> modules) =>
