@@ -176,11 +176,14 @@ public static class Build
         public bool IsParameter { get; } = isParameter;
         public Tensor? Current { get; private set; }
 
-        /// <summary>Allocates the replacement (uninitialized) and assigns it to every holder; the meta tensors it replaces are released.</summary>
+        /// <summary>
+        /// Allocates the replacement (zeros, not uninitialized memory: the planner reads a lookup table's rows to find its padding
+        /// row, and garbage could show one) and assigns it to every holder; the meta tensors it replaces are released.
+        /// </summary>
         public void Materialize(Device device)
         {
             var meta = Targets[0].Meta;
-            var storage = empty(meta.shape, meta.dtype, device);
+            var storage = zeros(meta.shape, meta.dtype, device);
             Current = IsParameter ? new Parameter(storage, meta.requires_grad) : storage; // a Parameter takes over the storage's handle
             foreach (var t in Targets)
             {
