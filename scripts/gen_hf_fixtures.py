@@ -27,13 +27,13 @@ Needs only Debian 13's python3-torch 2.6 in /usr/bin/python3; scripts/test.sh ru
 
 Usage: /usr/bin/python3 scripts/gen_hf_fixtures.py [--out DIR] [--check]
 """
-import argparse, filecmp, math, os, sys, tempfile
+import math, sys
 from types import SimpleNamespace
 
 import torch
 from torch import nn
 
-from gen_torchvision_fixtures import tensor_entry, to_text
+from gen_torchvision_fixtures import fixture_main, tensor_entry, to_text
 
 DEFAULT_OUT = "tests/TorchInit.Tests/Fixtures/hf"
 SEEDS = [0, 12345]
@@ -424,37 +424,9 @@ def model_doc(name):
             "variants": [variant(name, v) for v in variants]}
 
 
-def write_all(out_dir):
-    os.makedirs(out_dir, exist_ok=True)
-    paths = []
-    for name in MODELS:
-        path = os.path.join(out_dir, f"{name}.json")
-        with open(path, "w") as f:
-            f.write(to_text(model_doc(name), variant_keys=MODELS[name][3]))
-        paths.append(path)
-    return paths
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=DEFAULT_OUT)
-    ap.add_argument("--check", action="store_true", help="regenerate into a temporary directory; exit 1 if any file differs")
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    if not args.check:
-        for p in write_all(args.out):
-            print(f"wrote {p}")
-        return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        committed = lambda p: os.path.join(args.out, os.path.basename(p))
-        bad = [os.path.basename(p) for p in write_all(tmp)
-               if not os.path.exists(committed(p)) or not filecmp.cmp(p, committed(p), shallow=False)]
-        if bad:
-            print(f"Hugging Face fixtures differ from the twins on torch {torch.__version__}: {', '.join(bad)}; "
-                  "regenerate with: /usr/bin/python3 scripts/gen_hf_fixtures.py", file=sys.stderr)
-            return 1
-    print(f"Hugging Face fixtures match the twins on torch {torch.__version__}: {', '.join(MODELS)}")
-    return 0
+    return fixture_main(__doc__, DEFAULT_OUT, list(MODELS), model_doc, lambda name: MODELS[name][3], "Hugging Face fixtures",
+                        f"the twins on torch {torch.__version__}", "scripts/gen_hf_fixtures.py")
 
 
 if __name__ == "__main__":

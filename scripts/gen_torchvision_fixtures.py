@@ -77,6 +77,42 @@ def write_all(out_dir):
     return paths
 
 
+def fixture_main(description, default_out, names, model_doc, variant_keys, what, reference, script):
+    """The command line of the model fixture generators (gen_zoo_fixtures.py, gen_torchvision_tree_fixtures.py, gen_hf_fixtures.py):
+    one JSON file per model name into --out (model_doc(name), written by to_text with variant_keys(name)), or with --check the
+    same into a temporary directory, exit 1 if any file differs from the committed one. `reference` names what the fixtures come
+    from ("real torchvision 0.21.0 (torch 2.6.0)"), `script` how to regenerate them."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=default_out)
+    ap.add_argument("--check", action="store_true", help="regenerate into a temporary directory; exit 1 if any file differs")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+
+    def write_models(out_dir):
+        os.makedirs(out_dir, exist_ok=True)
+        paths = []
+        for name in names:
+            path = os.path.join(out_dir, f"{name}.json")
+            with open(path, "w") as f:
+                f.write(to_text(model_doc(name), variant_keys=variant_keys(name)))
+            paths.append(path)
+        return paths
+
+    if not args.check:
+        for p in write_models(args.out):
+            print(f"wrote {p}")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        committed = lambda p: os.path.join(args.out, os.path.basename(p))
+        bad = [os.path.basename(p) for p in write_models(tmp)
+               if not os.path.exists(committed(p)) or not filecmp.cmp(p, committed(p), shallow=False)]
+        if bad:
+            print(f"{what} differ from {reference}: {', '.join(bad)}; regenerate with: /usr/bin/python3 {script}", file=sys.stderr)
+            return 1
+    print(f"{what} match {reference}: {', '.join(names)}")
+    return 0
+
+
 def differences(new_path, old_path):
     """Which (seed, Z, tensor) entries differ, for the message."""
     try:

@@ -13,12 +13,12 @@ Needs Debian 13's python3-torch 2.6 and python3-torchvision 0.21 in /usr/bin/pyt
 
 Usage: /usr/bin/python3 scripts/gen_zoo_fixtures.py [--out DIR] [--check]
 """
-import argparse, filecmp, json, os, sys, tempfile
+import sys
 
 import torch
 import torchvision
 
-from gen_torchvision_fixtures import tensor_entry, to_text
+from gen_torchvision_fixtures import fixture_main, tensor_entry, to_text
 
 HEAD = 64
 # model -> (kwargs, seeds, truncated normals drawn); the big ones with one seed, to keep CI short.
@@ -79,37 +79,9 @@ def model_doc(name):
             "variants": [variant(name, s) for s in seeds]}
 
 
-def write_all(out_dir):
-    os.makedirs(out_dir, exist_ok=True)
-    paths = []
-    for name in MODELS:
-        path = os.path.join(out_dir, f"{name}.json")
-        with open(path, "w") as f:
-            f.write(to_text(model_doc(name), variant_keys=("seed",)))
-        paths.append(path)
-    return paths
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=DEFAULT_OUT)
-    ap.add_argument("--check", action="store_true", help="regenerate into a temporary directory; exit 1 if any file differs")
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    if not args.check:
-        for p in write_all(args.out):
-            print(f"wrote {p}")
-        return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        committed = lambda p: os.path.join(args.out, os.path.basename(p))
-        bad = [os.path.basename(p) for p in write_all(tmp)
-               if not os.path.exists(committed(p)) or not filecmp.cmp(p, committed(p), shallow=False)]
-        if bad:
-            print(f"zoo fixtures differ from real torchvision {torchvision.__version__} (torch {torch.__version__}): {', '.join(bad)}; "
-                  "regenerate with: /usr/bin/python3 scripts/gen_zoo_fixtures.py", file=sys.stderr)
-            return 1
-    print(f"zoo fixtures match real torchvision {torchvision.__version__} (torch {torch.__version__}): {', '.join(MODELS)}")
-    return 0
+    return fixture_main(__doc__, DEFAULT_OUT, list(MODELS), model_doc, lambda _: ("seed",), "zoo fixtures",
+                        f"real torchvision {torchvision.__version__} (torch {torch.__version__})", "scripts/gen_zoo_fixtures.py")
 
 
 if __name__ == "__main__":

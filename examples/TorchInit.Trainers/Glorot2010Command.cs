@@ -11,7 +11,7 @@ internal static class Glorot2010Command
     {
         var common = new CommonOptions();
         var hidden = CommonOptions.Text("--hidden", "1000,1000,1000,1000,1000", "Hidden widths (the paper: five layers of 1000).");
-        var epochs = CommonOptions.Int("--epochs", 2, "Passes over the training digits (docs/trainers.md: the budget of the recorded run).");
+        var epochs = CommonOptions.Int("--epochs", 1, "Passes over the training digits (docs/trainers.md: the budget of the recorded run).");
         var batch = CommonOptions.Int("--batch", 10, "Digits per SGD step (the paper: mini-batches of 10).");
         var lrs = CommonOptions.Text("--lrs", "0.3,0.1,0.03", "SGD learning rates to choose from on the validation split (comma-separated).");
         var train = CommonOptions.Int("--train", 50_000, "Training digits (the paper: 50,000 of MNIST's 60,000).");

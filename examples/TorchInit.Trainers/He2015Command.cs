@@ -17,18 +17,19 @@ internal static class He2015Command
         var depths = CommonOptions.Text("--depths", "22,30", "Hidden ReLU layers of each MNIST network (comma-separated; the paper: 22 and 30).");
         var synthetic = new Option<bool>("--synthetic") { Description = "Train on the synthetic cluster task at --depth instead of MNIST." };
         var data = MnistCommand.DataOption();
-        var width = CommonOptions.Int("--width", d.Width, "Units per hidden layer (and input dimension).");
+        var width = CommonOptions.Int("--width", d.Width, "Units per hidden layer (with --synthetic also the input dimension).");
         var batch = CommonOptions.Int("--batch", d.Batch, "Rows per batch.");
-        var steps = CommonOptions.Int("--steps", d.Steps, "SGD steps per scheme.");
-        var lr = CommonOptions.Double("--lr", d.Lr, "SGD learning rate.");
+        var steps = new Option<int?>("--steps") { Description = $"SGD steps per scheme (default {He2015.MnistSteps} on MNIST, {d.Steps} with --synthetic)." };
+        var lr = new Option<double?>("--lr") { Description = $"SGD learning rate (default {He2015.MnistLr} on MNIST, {d.Lr} with --synthetic)." };
         var command = new Command("he2015", "Plain 22- and 30-layer ReLU MLPs on MNIST trained from Xavier (std √(1/n)) and from He (std √(2/n)) initialization (He et al. 2015, Fig. 3).");
         common.AddTo(command);
         foreach (var o in new Option[] { depth, depths, width, batch, steps, lr, synthetic, data }) command.Options.Add(o);
         command.SetAction(p => Program.Guard(() => p.GetValue(synthetic)
-            ? Run(new He2015Config(p.GetValue(depth), p.GetValue(width), d.Classes, p.GetValue(batch), p.GetValue(steps), p.GetValue(lr), p.GetValue(common.Seed), Dtype: p.GetValue(common.Dtype)!),
+            ? Run(new He2015Config(p.GetValue(depth), p.GetValue(width), d.Classes, p.GetValue(batch), p.GetValue(steps) ?? d.Steps, p.GetValue(lr) ?? d.Lr,
+                    p.GetValue(common.Seed), Dtype: p.GetValue(common.Dtype)!),
                 p.GetValue(common.Device)!, p.GetValue(common.Out)!)
             : RunMnist([.. CommonOptions.List(p.GetValue(depths)!).Select(x => He2015.OnMnist(int.Parse(x, System.Globalization.CultureInfo.InvariantCulture), p.GetValue(width),
-                    p.GetValue(batch), p.GetValue(steps), p.GetValue(lr), p.GetValue(common.Seed), p.GetValue(common.Dtype)!))],
+                    p.GetValue(batch), p.GetValue(steps) ?? He2015.MnistSteps, p.GetValue(lr) ?? He2015.MnistLr, p.GetValue(common.Seed), p.GetValue(common.Dtype)!))],
                 p.GetValue(data)!, p.GetValue(common.Device)!, p.GetValue(common.Out)!)));
         return command;
     }
