@@ -24,8 +24,8 @@ from torchvision.models.vision_transformer import VisionTransformer, ConvStemCon
 from torchvision.models.convnext import ConvNeXt, CNBlockConfig
 from torchvision.models.efficientnet import EfficientNet, MBConvConfig, FusedMBConvConfig
 
-from gen_torchvision_fixtures import fixture_main, tensor_entry, to_text
-from gen_zoo_fixtures import head
+from gen_torchvision_fixtures import fixture_main, to_text
+from gen_zoo_fixtures import tensors_of
 
 VIT = "VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=48, mlp_dim=96, num_classes=10"
 EFFICIENTNET_V1 = "EfficientNet(inverted_residual_setting=[MBConvConfig(1, 3, 1, 8, 8, 1), MBConvConfig(6, 5, 2, 8, 16, 2)], dropout=0.2, num_classes=10)"
@@ -58,14 +58,7 @@ def variant(name, seed):
     call, _, trunc, dtype = MODELS[name]
     torch.manual_seed(seed)
     model = build(call, dtype)
-    tensors = []
-    for kind, items in (("parameter", model.named_parameters()), ("buffer", model.named_buffers())):
-        for n, t in items:
-            e = tensor_entry(kind, n, t)
-            if trunc and kind == "parameter" and t.dim() >= 2 and (h := head(t)) is not None:
-                e["head"] = h
-            tensors.append(e)
-    return {"seed": seed, "tensors": tensors}
+    return {"seed": seed, "tensors": tensors_of(model, trunc)}
 
 
 def model_doc(name):

@@ -46,6 +46,18 @@ def head(t):
     return a.view(torch.int32).numpy().astype("<u4").tobytes().hex()
 
 
+def tensors_of(model, trunc):
+    """Every parameter (named_parameters() order), then every buffer, as tensor_entry writes it; with `trunc`, each weight's head too."""
+    tensors = []
+    for kind, items in (("parameter", model.named_parameters()), ("buffer", model.named_buffers())):
+        for n, t in items:
+            e = tensor_entry(kind, n, t)
+            if trunc and kind == "parameter" and t.dim() >= 2 and (h := head(t)) is not None:
+                e["head"] = h
+            tensors.append(e)
+    return tensors
+
+
 def variant(name, seed):
     kwargs, _, trunc = MODELS[name]
     torch.manual_seed(seed)
@@ -54,14 +66,7 @@ def variant(name, seed):
         model = torchvision.models.resnet.ResNet(**k)
     else:
         model = getattr(torchvision.models, name)(weights=None, **kwargs)
-    tensors = []
-    for kind, items in (("parameter", model.named_parameters()), ("buffer", model.named_buffers())):
-        for n, t in items:
-            e = tensor_entry(kind, n, t)
-            if trunc and kind == "parameter" and t.dim() >= 2 and (h := head(t)) is not None:
-                e["head"] = h
-            tensors.append(e)
-    return {"seed": seed, "tensors": tensors}
+    return {"seed": seed, "tensors": tensors_of(model, trunc)}
 
 
 def model_doc(name):

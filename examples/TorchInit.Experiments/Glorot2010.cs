@@ -28,8 +28,8 @@ public static class Glorot2010
         new(epochs, batch, lr, seed, train, test, maxSteps, activation, ["mlp"], Schemes, dtype, hidden, validation);
 
     /// <summary>Runs the grid: one mnist run per configuration (each its own document, replayable as the "mnist" twin).</summary>
-    public static IReadOnlyList<TwinDocument> Run(IEnumerable<MnistConfig> configs, string root, torch.Device device, Action<string, int, int>? onStep = null) =>
-        configs.Select(c => MnistTraining.Run(c, root, device, (name, i, n) => onStep?.Invoke($"{c.Activation}/lr {c.Lr}/{name}", i, n))).ToList();
+    public static IReadOnlyList<TwinDocument> Run(IReadOnlyList<MnistConfig> configs, string root, torch.Device device, Action<string, int, int>? onStep = null) =>
+        MnistTraining.RunEach(configs, root, device, c => $"{c.Activation}/lr {c.Lr}", onStep);
 
     /// <summary>
     /// The table: for each activation × scheme, the learning rate of the grid with the lowest validation error after the last epoch

@@ -111,6 +111,14 @@ public static class MnistTraining
         return new TwinDocument { Experiment = "mnist", Producer = Producer.TorchSharp, Config = TwinDocument.ConfigOf(config), Runs = runs };
     }
 
+    /// <summary>
+    /// Runs each configuration in turn, one document each (a depth or learning-rate sweep); <paramref name="onStep"/> gets
+    /// ("<paramref name="label"/>(config)/run", steps done, steps).
+    /// </summary>
+    public static List<TwinDocument> RunEach(IReadOnlyList<MnistConfig> configs, string root, Device device, Func<MnistConfig, string> label,
+        Action<string, int, int>? onStep = null) =>
+        configs.Select(c => Run(c, root, device, (name, i, n) => onStep?.Invoke($"{label(c)}/{name}", i, n))).ToList();
+
     /// <summary>The training digits (the dataset and the indices of the training split) and the validation and test tensors.</summary>
     private sealed record Splits(torch.utils.data.Dataset TrainSet, long[] TrainIdx, Tensor ValidationX, Tensor ValidationY, Tensor TestX, Tensor TestY);
 

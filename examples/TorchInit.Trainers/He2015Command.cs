@@ -45,7 +45,7 @@ internal static class He2015Command
                 $"batch {c0.Batch}, {c0.MaxSteps} SGD steps (lr {c0.Lr}), seed {c0.Seed}, {device}");
         var start = DateTime.UtcNow;
         var docs = Ui.WithProgress("he2015", configs.Sum(c => c.SchemeList.Length * MnistTraining.StepsPerRun(c)),
-            progress => configs.Select(c => MnistTraining.Run(c, root, device, (n, i, t) => progress($"{c.HiddenList.Length} layers/{n}", i, t))).ToList());
+            progress => MnistTraining.RunEach(configs, root, device, c => $"{c.HiddenList.Length} layers", progress));
         var elapsed = DateTime.UtcNow - start;
         Directory.CreateDirectory(outDir);
         foreach (var (doc, c) in docs.Zip(configs)) doc.Save(Path.Combine(outDir, $"he2015-mnist-{c.HiddenList.Length}.json"));

@@ -36,7 +36,7 @@ internal static class Xiao2018Command
                 $"batch {c0.Batch}, {c0.MaxSteps} SGD steps (lr {c0.Lr}), seed {c0.Seed}, {device}");
         var start = DateTime.UtcNow;
         var docs = Ui.WithProgress("xiao2018", configs.Sum(c => c.SchemeList.Length * MnistTraining.StepsPerRun(c)),
-            progress => configs.Select(c => MnistTraining.Run(c, root, device, (n, i, t) => progress($"{c.HiddenList.Length} layers/{n}", i, t))).ToList());
+            progress => MnistTraining.RunEach(configs, root, device, c => $"{c.HiddenList.Length} layers", progress));
         var elapsed = DateTime.UtcNow - start;
         Directory.CreateDirectory(outDir);
         foreach (var (doc, c) in docs.Zip(configs)) doc.Save(Path.Combine(outDir, $"xiao2018-{c.HiddenList.Length}.json"));
