@@ -66,15 +66,20 @@ def to_text(doc, variant_keys=("seed", "zero_init_residual")):
     return text
 
 
-def write_all(out_dir):
+def write_models(out_dir, names, model_doc, variant_keys):
+    """One JSON file per model name into out_dir: model_doc(name), written by to_text with variant_keys(name); the paths."""
     os.makedirs(out_dir, exist_ok=True)
     paths = []
-    for m in MODELS:
-        path = os.path.join(out_dir, f"{m}.json")
+    for name in names:
+        path = os.path.join(out_dir, f"{name}.json")
         with open(path, "w") as f:
-            f.write(to_text(model_doc(m)))
+            f.write(to_text(model_doc(name), variant_keys=variant_keys(name)))
         paths.append(path)
     return paths
+
+
+def write_all(out_dir):
+    return write_models(out_dir, MODELS, model_doc, lambda _: ("seed", "zero_init_residual"))
 
 
 def fixture_main(description, default_out, names, model_doc, variant_keys, what, reference, script):
@@ -88,23 +93,13 @@ def fixture_main(description, default_out, names, model_doc, variant_keys, what,
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    def write_models(out_dir):
-        os.makedirs(out_dir, exist_ok=True)
-        paths = []
-        for name in names:
-            path = os.path.join(out_dir, f"{name}.json")
-            with open(path, "w") as f:
-                f.write(to_text(model_doc(name), variant_keys=variant_keys(name)))
-            paths.append(path)
-        return paths
-
     if not args.check:
-        for p in write_models(args.out):
+        for p in write_models(args.out, names, model_doc, variant_keys):
             print(f"wrote {p}")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         committed = lambda p: os.path.join(args.out, os.path.basename(p))
-        bad = [os.path.basename(p) for p in write_models(tmp)
+        bad = [os.path.basename(p) for p in write_models(tmp, names, model_doc, variant_keys)
                if not os.path.exists(committed(p)) or not filecmp.cmp(p, committed(p), shallow=False)]
         if bad:
             print(f"{what} differ from {reference}: {', '.join(bad)}; regenerate with: /usr/bin/python3 {script}", file=sys.stderr)

@@ -1,5 +1,3 @@
-using TorchSharp;
-
 namespace TorchInit.Experiments;
 
 /// <summary>
@@ -27,10 +25,6 @@ public static class Glorot2010
     public static MnistConfig Config(string activation, int[] hidden, int epochs, int batch, double lr, long seed, int train, int validation, int test, string dtype, int? maxSteps = null) =>
         new(epochs, batch, lr, seed, train, test, maxSteps, activation, ["mlp"], Schemes, dtype, hidden, validation);
 
-    /// <summary>Runs the grid: one mnist run per configuration (each its own document, replayable as the "mnist" twin).</summary>
-    public static IReadOnlyList<TwinDocument> Run(IReadOnlyList<MnistConfig> configs, string root, torch.Device device, Action<string, int, int>? onStep = null) =>
-        MnistTraining.RunEach(configs, root, device, c => $"{c.Activation}/lr {c.Lr}", onStep);
-
     /// <summary>
     /// The table: for each activation × scheme, the learning rate of the grid with the lowest validation error after the last epoch
     /// (the first in grid order on a tie; the only one when the grid has one and there is no validation split), with its
@@ -50,7 +44,7 @@ public static class Glorot2010
             var best = candidates.OrderBy(c => 1 - (c.Run.ValidationAccuracy?.LastOrDefault() ?? 0)).First();
             double? paper = PaperTestError.TryGetValue((activation, scheme), out var e) ? e : null;
             rows.Add(new Glorot2010Row(activation, scheme, best.Lr,
-                1 - (best.Run.ValidationAccuracy?.LastOrDefault() ?? double.NaN), 1 - (best.Run.Accuracy?.LastOrDefault() ?? double.NaN), paper));
+                1 - (best.Run.ValidationAccuracy?.LastOrDefault() ?? double.NaN), 1 - (best.Run.Accuracy?.LastOrDefault() ?? double.NaN), paper, best.Run));
         }
         return rows;
     }
@@ -63,4 +57,5 @@ public static class Glorot2010
 /// <param name="ValidationError">Its validation error (fraction) after the last epoch; NaN without a validation split.</param>
 /// <param name="TestError">Its test error (fraction) after the last epoch.</param>
 /// <param name="PaperTestError">The paper's test error (%), null where the paper has none.</param>
-public sealed record Glorot2010Row(string Activation, string Scheme, double Lr, double ValidationError, double TestError, double? PaperTestError);
+/// <param name="Chosen">The run of the chosen learning rate (its loss curve).</param>
+public sealed record Glorot2010Row(string Activation, string Scheme, double Lr, double ValidationError, double TestError, double? PaperTestError, TwinRun Chosen);

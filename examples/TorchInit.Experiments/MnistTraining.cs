@@ -86,13 +86,26 @@ public static class MnistTraining
     /// Runs every model × scheme on the MNIST files under <paramref name="root"/> (<see cref="MnistFiles.Ensure"/>), read by
     /// TorchVision.NET's dataset; <paramref name="onStep"/> gets (run, steps done, steps).
     /// </summary>
-    public static TwinDocument Run(MnistConfig config, string root, Device device, Action<string, int, int>? onStep = null)
+    public static TwinDocument Run(MnistConfig config, string root, Device device, Action<string, int, int>? onStep = null) =>
+        RunEach([config], root, device, _ => "", onStep.Labelled(""))[0];
+
+    /// <summary>
+    /// Runs each configuration in turn, one document each (a depth or learning-rate sweep), on MNIST's two datasets opened once;
+    /// <paramref name="onStep"/> gets ("<paramref name="label"/>(config)/run", steps done, steps).
+    /// </summary>
+    public static List<TwinDocument> RunEach(IReadOnlyList<MnistConfig> configs, string root, Device device, Func<MnistConfig, string> label,
+        Action<string, int, int>? onStep = null)
     {
-        config.Validate();
-        var activation = Models.ParseActivation(config.Activation);
-        using var scope = NewDisposeScope();
+        foreach (var c in configs) c.Validate();
         using var trainSet = Mnist.Dataset(root, train: true);
         using var testSet = Mnist.Dataset(root, train: false);
+        return configs.Select(c => Run(c, trainSet, testSet, device, onStep.Labelled(label(c)))).ToList();
+    }
+
+    private static TwinDocument Run(MnistConfig config, torch.utils.data.Dataset trainSet, torch.utils.data.Dataset testSet, Device device, Action<string, int, int>? onStep)
+    {
+        var activation = Models.ParseActivation(config.Activation);
+        using var scope = NewDisposeScope();
         var split = Mnist.Permutation(trainSet.Count, config.Seed + 1);
         var trainIdx = split[..config.Train];
         var dtype = Dtypes.Parse(config.Dtype);
@@ -111,13 +124,9 @@ public static class MnistTraining
         return new TwinDocument { Experiment = "mnist", Producer = Producer.TorchSharp, Config = TwinDocument.ConfigOf(config), Runs = runs };
     }
 
-    /// <summary>
-    /// Runs each configuration in turn, one document each (a depth or learning-rate sweep); <paramref name="onStep"/> gets
-    /// ("<paramref name="label"/>(config)/run", steps done, steps).
-    /// </summary>
-    public static List<TwinDocument> RunEach(IReadOnlyList<MnistConfig> configs, string root, Device device, Func<MnistConfig, string> label,
-        Action<string, int, int>? onStep = null) =>
-        configs.Select(c => Run(c, root, device, (name, i, n) => onStep?.Invoke($"{label(c)}/{name}", i, n))).ToList();
+    /// <summary>(run, done, steps) progress with "<paramref name="label"/>/" before the run's name; as it is for an empty label.</summary>
+    private static Action<string, int, int>? Labelled(this Action<string, int, int>? onStep, string label) =>
+        onStep is null || label.Length == 0 ? onStep : (name, i, n) => onStep($"{label}/{name}", i, n);
 
     /// <summary>The training digits (the dataset and the indices of the training split) and the validation and test tensors.</summary>
     private sealed record Splits(torch.utils.data.Dataset TrainSet, long[] TrainIdx, Tensor ValidationX, Tensor ValidationY, Tensor TestX, Tensor TestY);

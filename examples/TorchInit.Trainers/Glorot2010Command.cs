@@ -41,24 +41,18 @@ internal static class Glorot2010Command
     public static int Run(IReadOnlyList<MnistConfig> configs, string dataDir, string deviceName, string outDir)
     {
         var device = Devices.Select(deviceName);
-        foreach (var c in configs) c.Validate();
         if (configs.Select(c => c.Lr).Distinct().Count() > 1 && configs.Any(c => c.Validation == 0))
             throw new ArgumentException("Choosing the learning rate from a grid (--lrs) needs a validation split (--validation > 0).");
-        var root = MnistFiles.Ensure(dataDir, Ui.Info);
         var c0 = configs[0];
         var grid = string.Join(", ", configs.Select(c => c.Lr).Distinct().Select(l => l.ToString(CultureInfo.InvariantCulture)));
-        Ui.Info($"glorot2010: hidden {string.Join("-", c0.HiddenList)}, {c0.Train} training / {c0.Validation} validation / {c0.Test} test digits, " +
-                $"{c0.Epochs} epoch(s) of batch {c0.Batch}, learning rates {grid}, seed {c0.Seed}, {device}");
-        var start = DateTime.UtcNow;
-        int total = configs.Sum(c => c.SchemeList.Length * MnistTraining.StepsPerRun(c));
-        var docs = Ui.WithProgress("glorot2010", total, progress => Glorot2010.Run(configs, root, device, progress));
-        var elapsed = DateTime.UtcNow - start;
-        Directory.CreateDirectory(outDir);
-        foreach (var (doc, c) in docs.Zip(configs))
-            doc.Save(Path.Combine(outDir, $"glorot2010-{c.Activation}-lr{c.Lr.ToString(CultureInfo.InvariantCulture)}.json"));
+        var (docs, elapsed) = MnistCommand.RunSweep("glorot2010", configs, dataDir, device, outDir,
+            $"glorot2010: hidden {string.Join("-", c0.HiddenList)}, {c0.Train} training / {c0.Validation} validation / {c0.Test} test digits, " +
+            $"{c0.Epochs} epoch(s) of batch {c0.Batch}, learning rates {grid}, seed {c0.Seed}, {device}",
+            c => $"{c.Activation}/lr {c.Lr}", c => $"glorot2010-{c.Activation}-lr{c.Lr.ToString(CultureInfo.InvariantCulture)}");
 
         string[] header = ["activation", "init", "lr (chosen on validation)", "validation error", "test error (here)", "test error (paper)"];
-        var rows = Glorot2010.Table([.. configs.Zip(docs)]).Select(r => new[]
+        var table = Glorot2010.Table([.. configs.Zip(docs)]);
+        var rows = table.Select(r => new[]
         {
             r.Activation, r.Scheme == "glorot" ? "normalized U(±√(6/(n_in+n_out)))" : "standard U(±1/√n)", r.Lr.ToString(CultureInfo.InvariantCulture),
             Percent(r.ValidationError), Percent(r.TestError), r.PaperTestError is { } e ? $"{e:0.00}%" : "(not run)",
@@ -69,14 +63,9 @@ internal static class Glorot2010Command
         Ui.Info(budget);
         File.WriteAllText(Path.Combine(outDir, "glorot2010.md"), Ui.Markdown(header, rows) + "\n" + budget + "\n");
 
-        var chosen = Glorot2010.Table([.. configs.Zip(docs)]);
         var plot = Plots.Lines(Path.Combine(outDir, "glorot2010-loss.png"), "Glorot & Bengio 2010 setting on MNIST: training loss (chosen learning rates)", "SGD step", "cross-entropy (moving average of 200)",
-            chosen.Select(r =>
-            {
-                var doc = docs[configs.Select((c, i) => (c, i)).First(x => x.c.Activation == r.Activation && x.c.Lr == r.Lr).i];
-                var run = doc.Runs.First(x => x.Name == $"mlp/{r.Scheme}");
-                return ($"{r.Activation} {r.Scheme} (lr {r.Lr.ToString(CultureInfo.InvariantCulture)})", Plots.OneTo(run.Losses.Count), Plots.Smooth(run.Losses, 200));
-            }), logY: false);
+            table.Select(r => ($"{r.Activation} {r.Scheme} (lr {r.Lr.ToString(CultureInfo.InvariantCulture)})", Plots.OneTo(r.Chosen.Losses.Count), Plots.Smooth(r.Chosen.Losses, 200))),
+            logY: false);
         Ui.Info($"{docs.Sum(d => d.Runs.Count)} runs in {elapsed.TotalSeconds:F0} s; wrote {outDir}/glorot2010-*.json, glorot2010.md and {plot}");
         return 0;
     }

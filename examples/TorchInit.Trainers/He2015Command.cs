@@ -38,17 +38,11 @@ internal static class He2015Command
     public static int RunMnist(IReadOnlyList<MnistConfig> configs, string dataDir, string deviceName, string outDir)
     {
         var device = Devices.Select(deviceName);
-        foreach (var c in configs) c.Validate();
-        var root = MnistFiles.Ensure(dataDir, Ui.Info);
         var c0 = configs[0];
-        Ui.Info($"he2015 on MNIST: plain ReLU MLPs of {string.Join(" and ", configs.Select(c => c.HiddenList.Length))} hidden layers of {c0.HiddenList[0]}, " +
-                $"batch {c0.Batch}, {c0.MaxSteps} SGD steps (lr {c0.Lr}), seed {c0.Seed}, {device}");
-        var start = DateTime.UtcNow;
-        var docs = Ui.WithProgress("he2015", configs.Sum(c => c.SchemeList.Length * MnistTraining.StepsPerRun(c)),
-            progress => MnistTraining.RunEach(configs, root, device, c => $"{c.HiddenList.Length} layers", progress));
-        var elapsed = DateTime.UtcNow - start;
-        Directory.CreateDirectory(outDir);
-        foreach (var (doc, c) in docs.Zip(configs)) doc.Save(Path.Combine(outDir, $"he2015-mnist-{c.HiddenList.Length}.json"));
+        var (docs, elapsed) = MnistCommand.RunSweep("he2015", configs, dataDir, device, outDir,
+            $"he2015 on MNIST: plain ReLU MLPs of {string.Join(" and ", configs.Select(c => c.HiddenList.Length))} hidden layers of {c0.HiddenList[0]}, " +
+                $"batch {c0.Batch}, {c0.MaxSteps} SGD steps (lr {c0.Lr}), seed {c0.Seed}, {device}",
+            c => $"{c.HiddenList.Length} layers", c => $"he2015-mnist-{c.HiddenList.Length}");
 
         string[] header = ["layers", "init", "loss step 0", $"mean loss, last 10 of {c0.MaxSteps} steps", "test accuracy"];
         var curves = new List<(string, double[], double[])>();

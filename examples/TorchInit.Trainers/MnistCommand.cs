@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TorchSharp;
 using TorchInit.Experiments;
 
 namespace TorchInit.Trainers;
@@ -35,18 +36,33 @@ internal static class MnistCommand
         return command;
     }
 
+    /// <summary>
+    /// The MNIST trainers' common part: checks <paramref name="configs"/>, fetches the files under <paramref name="dataDir"/> when
+    /// missing, prints <paramref name="intro"/>, runs each configuration with one progress bar (<see cref="MnistTraining.RunEach"/>,
+    /// <paramref name="label"/> naming it there) and saves its document as <c>outDir/file(config).json</c>.
+    /// </summary>
+    public static (List<TwinDocument> Docs, TimeSpan Elapsed) RunSweep(string title, IReadOnlyList<MnistConfig> configs, string dataDir, torch.Device device,
+        string outDir, string intro, Func<MnistConfig, string> label, Func<MnistConfig, string> file)
+    {
+        foreach (var c in configs) c.Validate();
+        var root = MnistFiles.Ensure(dataDir, Ui.Info);
+        Ui.Info(intro);
+        var start = DateTime.UtcNow;
+        var docs = Ui.WithProgress(title, configs.Sum(c => c.ModelList.Length * c.SchemeList.Length * MnistTraining.StepsPerRun(c)),
+            progress => MnistTraining.RunEach(configs, root, device, label, progress));
+        var elapsed = DateTime.UtcNow - start;
+        Directory.CreateDirectory(outDir);
+        foreach (var (doc, c) in docs.Zip(configs)) doc.Save(Path.Combine(outDir, file(c) + ".json"));
+        return (docs, elapsed);
+    }
+
     public static int Run(MnistConfig config, string dataDir, string deviceName, string outDir)
     {
         var device = Devices.Select(deviceName);
-        config.Validate();
-        var root = MnistFiles.Ensure(dataDir, Ui.Info);
-        int perRun = MnistTraining.StepsPerRun(config);
-        Ui.Info($"mnist: {config.Train} training / {config.Validation} validation / {config.Test} test digits from {MnistFiles.DotNetFolder(root)}, {config.Epochs} epochs of batch {config.Batch} (lr {config.Lr}), {config.Activation}, seed {config.Seed}, {device}");
-        var start = DateTime.UtcNow;
-        var doc = Ui.WithProgress("mnist", config.ModelList.Length * config.SchemeList.Length * perRun, progress => MnistTraining.Run(config, root, device, progress));
-        var elapsed = DateTime.UtcNow - start;
-        Directory.CreateDirectory(outDir);
-        doc.Save(Path.Combine(outDir, "mnist.json"));
+        var (docs, elapsed) = RunSweep("mnist", [config], dataDir, device, outDir,
+            $"mnist: {config.Train} training / {config.Validation} validation / {config.Test} test digits from {MnistFiles.DotNetFolder(dataDir)}, {config.Epochs} epochs of batch {config.Batch} (lr {config.Lr}), {config.Activation}, seed {config.Seed}, {device}",
+            _ => "", _ => "mnist");
+        var doc = docs[0];
 
         int epochsDone = doc.Runs.Max(r => r.Accuracy?.Count ?? 0);
         var header = new[] { "model/init", "loss step 0", "mean loss, last 50 steps" }

@@ -29,17 +29,11 @@ internal static class Xiao2018Command
     public static int Run(IReadOnlyList<MnistConfig> configs, string dataDir, string deviceName, string outDir)
     {
         var device = Devices.Select(deviceName);
-        foreach (var c in configs) c.Validate();
-        var root = MnistFiles.Ensure(dataDir, Ui.Info);
         var c0 = configs[0];
-        Ui.Info($"xiao2018: plain tanh CNNs of {string.Join(", ", configs.Select(c => c.HiddenList.Length))} convolutions of {c0.HiddenList[0]} channels, " +
-                $"batch {c0.Batch}, {c0.MaxSteps} SGD steps (lr {c0.Lr}), seed {c0.Seed}, {device}");
-        var start = DateTime.UtcNow;
-        var docs = Ui.WithProgress("xiao2018", configs.Sum(c => c.SchemeList.Length * MnistTraining.StepsPerRun(c)),
-            progress => MnistTraining.RunEach(configs, root, device, c => $"{c.HiddenList.Length} layers", progress));
-        var elapsed = DateTime.UtcNow - start;
-        Directory.CreateDirectory(outDir);
-        foreach (var (doc, c) in docs.Zip(configs)) doc.Save(Path.Combine(outDir, $"xiao2018-{c.HiddenList.Length}.json"));
+        var (docs, elapsed) = MnistCommand.RunSweep("xiao2018", configs, dataDir, device, outDir,
+            $"xiao2018: plain tanh CNNs of {string.Join(", ", configs.Select(c => c.HiddenList.Length))} convolutions of {c0.HiddenList[0]} channels, " +
+                $"batch {c0.Batch}, {c0.MaxSteps} SGD steps (lr {c0.Lr}), seed {c0.Seed}, {device}",
+            c => $"{c.HiddenList.Length} layers", c => $"xiao2018-{c.HiddenList.Length}");
 
         string[] header = ["layers", "init", "loss step 0", $"mean loss, last tenth of {c0.MaxSteps} steps", "test accuracy", $"learns (loss < {Xiao2018.LearnsBelow:0.00})"];
         var rows = new List<string[]>();

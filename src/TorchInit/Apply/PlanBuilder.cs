@@ -75,6 +75,12 @@ internal sealed class PlanBuilder
 
     public void Add(PlannedParameter entry) => Plan.Parameters.Add(entry);
 
+    /// <summary>Replaces each entry from index <paramref name="first"/> on (those a family just planned) by <paramref name="revise"/>'s version of it.</summary>
+    public void Revise(int first, Func<PlannedParameter, PlannedParameter> revise)
+    {
+        for (int i = first; i < Plan.Parameters.Count; i++) Plan.Parameters[i] = revise(Plan.Parameters[i]);
+    }
+
     /// <summary>
     /// A module initialized before this plan's rules run (by a sub-model's post_init, <see cref="InitPolicy.SubModel"/>): nothing is
     /// planned for it, and its parameters' storage counts as written, so that a parameter tied to one of them met later is skipped.

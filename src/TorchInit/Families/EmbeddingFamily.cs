@@ -31,9 +31,9 @@ internal class EmbeddingFamily : LayerFamily
         int first = b.Plan.Parameters.Count;
         base.PlanScheme(b, c, own, scheme, why);
         if (!b.Policy.KeepsPaddingRows) return;
-        for (int i = first; i < b.Plan.Parameters.Count; i++)
-            if (b.Plan.Parameters[i] is { Name: "weight" } e && e.Tensor.dim() == 2 && KeepingPaddingRow(e, e.Tensor) is (var kept, long row))
-                b.Plan.Parameters[i] = kept with { Reason = kept.Reason?.Then(PlanText.PaddingRowReason(row)) };
+        b.Revise(first, e => e is { Name: "weight" } && e.Tensor.dim() == 2 && KeepingPaddingRow(e, e.Tensor) is (var kept, long row)
+            ? kept with { Reason = kept.Reason?.Then(PlanText.PaddingRowReason(row)) }
+            : e);
     }
 
     // The text of the rules (a lookup-table family that differs only in its name overrides these).

@@ -26,9 +26,7 @@ internal sealed class SelfInitializingFamily : LayerFamily
         if (own.Count == 0) return true;
         int first = b.Plan.Parameters.Count;
         b.Declarations.PlanOwn(c, own);
-        for (int i = first; i < b.Plan.Parameters.Count; i++)
-            if (b.Plan.Parameters[i].Reason is { } declared)
-                b.Plan.Parameters[i] = b.Plan.Parameters[i] with { Reason = new DecisionReason(PlanText.ConstructedByDeclaration(declared.Text)) };
+        b.Revise(first, e => e.Reason is { } declared ? e with { Reason = new DecisionReason(PlanText.ConstructedByDeclaration(declared.Text)) } : e);
         return true;
     }
 }
