@@ -166,13 +166,17 @@ public sealed class MuBaseShapes
         {
             var b = _byName[name];
             if (b.BaseShape.Count != shape.Length) { problems.Add(MuText.DifferentRank(name, "base", b.BaseShape, "model", shape)); continue; }
-            for (int i = 0; i < shape.Length; i++)
+            for (int i = 0; i < shape.Length; i++)   // the first problem of each parameter
             {
-                if (!b.Infinite[i] && shape[i] != b.BaseShape[i]) problems.Add(MuText.FiniteChanged(name, b.BaseShape, shape, i));
-                else if (b.Infinite[i] && shape[i] < b.BaseShape[i]) problems.Add(MuText.TargetShrinks(name, b.BaseShape, shape, i));
+                string? problem = !b.Infinite[i] && shape[i] != b.BaseShape[i] ? MuText.FiniteChanged(name, b.BaseShape, shape, i)
+                    : b.Infinite[i] && shape[i] < b.BaseShape[i] ? MuText.TargetShrinks(name, b.BaseShape, shape, i) : null;
+                if (problem is null) continue;
+                problems.Add(problem);
+                break;
             }
         }
-        if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems));
+        if (problems.Count > 0)
+            throw new ArgumentException(string.Join(" ", problems.Take(4)) + (problems.Count > 4 ? $" ({problems.Count - 4} more parameters likewise.)" : ""));
         return target.ToDictionary(p => p.Name, p => p.Shape, StringComparer.Ordinal);
     }
 
