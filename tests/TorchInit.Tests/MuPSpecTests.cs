@@ -11,7 +11,7 @@ namespace TorchInit.Tests;
 /// expected number is computed here from the formulas of docs/mup.md, not taken from a run.
 /// </summary>
 [Collection(SerialTorchCollection.Name)]
-public class MuPTests
+public class MuPSpecTests
 {
     // ---------------------------------------------------------------- models and helpers
 
