@@ -17,26 +17,31 @@ each width, applies μP by these rules and records, per parameter, what TorchIni
   learning rates Adam: hidden and plain output 1/m_in, the rest 1; SGD: input and vector-like m_out, hidden m_out/m_in,
                  plain output 1/m_in, MuReadout m_in, finite 1; AdamW weight decay 1/(Adam multiplier).
 
-The weights are drawn as TorchInit writes them: torch.manual_seed(seed), then module pre-order, weight before bias, a
-uniform with the μP bound √3·(μP std) directly, a normal with the μP std directly, constants as they are; a tied weight
-once, by its first holder. Then the coordinate check: for each width, the same seeded batches, one Adam step each
-(one parameter group per learning-rate multiplier, lr = base lr × multiplier); before every update the mean |y|
-(float64) of every leaf module's output and of the model's output ("(output)"). SP runs (PyTorch's default init, the
-plain 1/√d_head attention and readout, one Adam learning rate) are recorded for contrast.
+The models are built after torch.manual_seed(seed + 2), in float32, then converted to the run's dtype. The weights are then
+drawn as TorchInit's InitPolicy.Of(TorchDefault).MuP(shapes) writes them: torch.manual_seed(seed), then module pre-order,
+weight before bias, a uniform with the μP bound √3·(μP std) directly (a zero for queries under ZeroQueries); a tied weight
+once, by its first holder. That policy writes the Linear family only (Linear, MuReadout, a MuSharedReadout's bias):
+Embedding and LayerNorm keep their construction (N(0, 1); 1 and 0), which is μP's σ₀ for them already (no μP std is
+recorded for them: NaN). Then the coordinate check: for each width, the same seeded batches (MLP: common.ClusterStream;
+transformer: randint tokens from a generator seeded seed + 1), one Adam step each (one parameter group per learning-rate
+multiplier, lr = base lr × multiplier); before every update the mean |y| (float64) of every leaf module's output and of
+the model's output ("(output)"). SP runs (PyTorch's default init, the plain 1/√d_head attention and readout, one Adam
+learning rate) are recorded for contrast.
 
 Models (names as in examples/TorchInit.Experiments/MupTwinModels.cs):
   mlp   fc1 Linear(d_in, w), relu1, fc2 Linear(w, w), relu2, head: a plain Linear(w, classes) ("mlp/plain"), a μP readout
         linear(x·α/m_in, W, b) ("mlp/readout"); "mlp/sp" the plain head under SP. Base shapes from a factory (base, delta).
-  gpt   tok Embedding(vocab, d), pos Embedding(ctx, d), blocks.{0,1}: ln1, attn (q, k, v, o Linear d→d, n_head fixed, causal,
-        logits α·q·kᵀ/d_head), ln2, mlp (fc d→4d, act GELU, proj 4d→d), pre-LN residual; ln_f; head: tied to tok.weight
+  gpt   tok Embedding(vocab, d), pos Embedding(ctx, d), blocks.{0,1}: ln1, attn (q, k, v, o Linear d→d, k without bias,
+        n_head fixed, causal, logits α·q·kᵀ/d_head), ln2, mlp (fc d→4d, act GELU, proj 4d→d), pre-LN residual; ln_f; head: tied to tok.weight
         with the μP output multiplier ("gpt/tied"), an untied μP readout with zero-initialized queries ("gpt/untied");
         "gpt/sp": tied plain readout, logits q·kᵀ/√d_head, PyTorch's defaults. Base shapes from a base and a delta model.
 
-Usage: /usr/bin/python3 scripts/twins/mup.py --out out/twins/mup-float64.json [--dtype float64 --steps 4 ...]
+Usage: /usr/bin/python3 scripts/twins/mup.py --out out/twins/mup-float64.json [--dtype float64 --steps 4 --lr 0.03 --runs mlp/sp,...]
 """
 import argparse
 import collections
 import hashlib
+import json
 import math
 
 import torch
@@ -94,7 +99,10 @@ class Attention(nn.Module):
 
     def __init__(self, d, n_head, mup, multiplier):
         super().__init__()
-        self.q, self.k, self.v, self.o = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+        # k has no bias: softmax is invariant to a per-query shift of the logits, so a key bias (adding q·b_k to every logit of
+        # a query) gets a zero gradient, numerically ~1e-9 in float32, which Adam (eps 1e-8) turns into steps of ~lr/6 driven by
+        # rounding noise, different in every libtorch build.
+        self.q, self.k, self.v, self.o = nn.Linear(d, d), nn.Linear(d, d, bias=False), nn.Linear(d, d), nn.Linear(d, d)
         self.n_head = n_head
         self.d_head = d // n_head
         self.scale = multiplier / self.d_head if mup else 1 / math.sqrt(self.d_head)
@@ -248,19 +256,24 @@ def draw(p, kind, v):
             init.constant_(p, v)
 
 
+WRITTEN = (nn.Linear, MuSharedReadout)  # what InitPolicy.Of(TorchDefault) writes; Embedding and LayerNorm stay as constructed
+
+
 def apply_mup(model, shapes, seed, zero_queries=None):
-    """TorchInit's ApplyInit(InitPolicy.Of(TorchDefault).MuP(shapes), Seed = seed) by the rules; returns the parameter rows."""
+    """TorchInit's ApplyInit(InitPolicy.Of(TorchDefault).MuP(shapes), Seed = seed) by the rules; returns the parameter rows.
+    The policy writes the Linear family (Linear, MuReadout, a MuSharedReadout's bias) and leaves Embedding and LayerNorm as
+    constructed (the report: "not handled"): PyTorch's N(0, 1) and 1, 0 are already μP's σ₀ for those input and vector-like
+    parameters, so they have no μP std (NaN) here and their realized values come from the seeded construction."""
     rows = describe(model, shapes)
     torch.manual_seed(seed)
     for r in rows:
         kind, v = r["fill"]
+        if not isinstance(r["module"], WRITTEN):
+            r.update(mup_std=float("nan"), scale=float("nan"))
+            continue
         if zero_queries and r["own"] == "weight" and zero_queries(r["name"]):
             r.update(mup_std=0.0, scale=0.0)
             draw(r["param"], "constant", 0.0)
-            continue
-        if kind == "constant":
-            r.update(mup_std=0.0, scale=1.0)
-            draw(r["param"], kind, v)
             continue
         mup_std = r["sigma0"] * r["factor"]
         r.update(mup_std=mup_std, scale=mup_std / r["sigma"])
@@ -273,17 +286,29 @@ def apply_mup(model, shapes, seed, zero_queries=None):
 
 
 def apply_sp(model, seed):
-    """TorchInit's ApplyInit(InitScheme.TorchDefault, Seed = seed): PyTorch's defaults drawn in pre-order."""
+    """TorchInit's ApplyInit(InitScheme.TorchDefault, Seed = seed): PyTorch's defaults drawn in pre-order for the Linear family;
+    Embedding and LayerNorm as constructed."""
     rows = []
     torch.manual_seed(seed)
     for q, m, n, p in holders(model):
-        fill = torch_default(m, n, fan_in_of_bias(m, list(m.weight.shape)) if n == "bias" and not isinstance(m, nn.LayerNorm) else list(p.shape))
+        if not isinstance(m, WRITTEN):
+            rows.append(dict(name=q, param=p, shape=list(p.shape), mup_std=float("nan")))
+            continue
+        fill = torch_default(m, n, fan_in_of_bias(m, list(m.weight.shape)) if n == "bias" else list(p.shape))
         draw(p, *fill)
         rows.append(dict(name=q, param=p, shape=list(p.shape), mup_std=std_of(fill)))
     for m in model.modules():
         if isinstance(m, (MuReadout, MuSharedReadout)):
             m.width_mult, m.multiplier = 1.0, 1.0
     return rows
+
+
+def construct(build, width, dt, seed):
+    """The model built after torch.manual_seed(seed + 2), then converted to `dt` (ties kept), as the TorchSharp side builds it:
+    the construction's draws are what the policy leaves (the embeddings), and TorchSharp 0.107's nn.Embedding draws its N(0, 1)
+    in float32 even when the default dtype is float64, then converts."""
+    torch.manual_seed(seed + 2)
+    return build(width).to(dt)
 
 
 def digest(t):
@@ -378,7 +403,7 @@ def run(name, model_kind, variant, cfg, a, dt):
         shapes = base_shapes(build(cfg["base"]), build(cfg["delta"]))
     params, coord, losses = [], [], []
     for w in cfg["widths"]:
-        model = build(w).to(dt)
+        model = construct(build, w, dt, a.seed)
         rows = apply_mup(model, shapes, a.seed, zero_queries) if mup else apply_sp(model, a.seed)
         for r in rows:
             p = r["param"].detach().double()
@@ -414,6 +439,7 @@ def main():
     ap.add_argument("--lr", type=float, default=0.03)
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     ap.add_argument("--runs", default="mlp/plain,mlp/readout,mlp/sp,gpt/tied,gpt/untied,gpt/sp")
+    ap.add_argument("--compact", action="store_true", help="JSON without indentation (the dotnet-test fixtures)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     dt = common.DTYPES[a.dtype]
@@ -430,7 +456,14 @@ def main():
         print(f"{name}: loss@0 {r['losses'][0]['loss']:.4f}; exponent of l1 vs width at step {a.steps - 1}: "
               f"output {last.get('(output)', float('nan')):+.2f}, largest |.| {worst[0]} {worst[1]:+.2f}", flush=True)
         runs.append(r)
-    common.write(a.out, "mup", config, runs)
+    if a.compact:
+        with open(a.out, "w") as f:
+            doc = {"experiment": "mup", "producer": f"pytorch {torch.__version__}", "config": config, "runs": runs}
+            json.dump(common._finite(doc), f, allow_nan=False, separators=(",", ":"))
+            f.write("\n")
+        print(f"wrote {a.out}")
+    else:
+        common.write(a.out, "mup", config, runs)
 
 
 if __name__ == "__main__":
