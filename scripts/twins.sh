@@ -49,10 +49,12 @@ run_trainers compare "${refs[@]}" --out out
 # μP (docs/mup.md): an MLP (widths 64-256) and a small transformer (d 32-128), μP by Tensor Programs V's rules against TorchInit's base
 # shapes, InitPolicy.MuP, MuP.Adam, MuReadout/MuSharedReadout, MuP.ScaledDotProductAttention and CoordinateCheck (4 Adam steps),
 # SP runs for contrast. float64 agrees to ~1e-14, float32 to ~5e-6 (every initial weight bit-identical in float32).
+# One intra-op thread on both sides: the models are tiny, and on a shared 2-core machine libtorch's second OpenMP thread made the
+# TorchSharp replay take ~36 s instead of ~2 s (the numbers move by rounding only).
 for dtype in float32 float64; do
-  "$PY" scripts/twins/mup.py --steps 4 --dtype "$dtype" --out "$out/mup-$dtype.json"
+  OMP_NUM_THREADS=1 "$PY" scripts/twins/mup.py --steps 4 --dtype "$dtype" --out "$out/mup-$dtype.json"
 done
-run_trainers compare "$out/mup-float32.json" "$out/mup-float64.json" --out out
+OMP_NUM_THREADS=1 run_trainers compare "$out/mup-float32.json" "$out/mup-float64.json" --out out
 # LSUV (relu:30, tanh:10, hardswish:10 against glorot and he). float64 agrees to 1e-14; in float32 the orthogonal start's QR runs
 # in a different LAPACK (weights differ by ~1e-6), which 20 SGD steps of the 30-layer ReLU net amplify to ~1e-3 in the loss.
 "$PY" scripts/twins/lsuv.py --width 64 --batch 32 --steps 20 --dtype float64 --out "$out/lsuv-float64.json"
@@ -98,8 +100,8 @@ if [ "$update" = 1 ]; then
   mfx=tests/TorchInit.Tests/Fixtures/mup-twin   # its own folder: TwinTests replays every file in Fixtures/twins as a TwinDocument
   mkdir -p "$mfx"
   for dtype in float32 float64; do
-    "$PY" scripts/twins/mup.py --steps 3 --compact --dtype "$dtype" --out "$mfx/mup-$dtype.json"
+    OMP_NUM_THREADS=1 "$PY" scripts/twins/mup.py --steps 3 --compact --dtype "$dtype" --out "$mfx/mup-$dtype.json"
   done
-  run_trainers compare "$mfx"/*.json --out out
+  OMP_NUM_THREADS=1 run_trainers compare "$mfx"/*.json --out out
 fi
 echo "twins.sh: TorchSharp agrees with PyTorch"

@@ -43,7 +43,13 @@ public class MupTwinTests
     public void TorchInit_mup_agrees_with_the_PyTorch_twin(string file)
     {
         var reference = MupTwinDocument.Load(Path.Combine(FixtureDir, file));
-        var actual = MupTwin.Run(reference, CPU);
+        // One intra-op thread, as scripts/twins.sh runs it: the models are tiny, and a second OpenMP thread on a busy 2-core
+        // machine made this replay ~10× slower.
+        int threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(1);
+        MupTwinDocument actual;
+        try { actual = MupTwin.Run(reference, CPU); }
+        finally { TorchSharp.torch.set_num_threads(threads); }
         var c = MupTwinComparison.Compare(reference, actual);
         var failures = c.Values.Where(v => !v.Ok).Take(10)
             .Select(v => $"{v.Run} {v.Quantity} {v.Where}: PyTorch {v.Reference:R}, TorchSharp {v.Actual:R}, error {v.Error:E2} > {v.Tolerance:E0}");
