@@ -32,6 +32,13 @@ internal sealed record PlannedParameter
     /// not written. Null otherwise.
     /// </summary>
     public Fill? DiscardedDraws { get; init; }
+    /// <summary>
+    /// Under <see cref="InitPolicy.MuP"/>: σ₀/σ, the std this entry's rule gives the parameter at its base shape over the std it gives
+    /// here (1 for fills that draw nothing); NaN without μP or where the rule has no std at the base shape.
+    /// </summary>
+    public double MuBaseRatio { get; init; } = double.NaN;
+    /// <summary>Under <see cref="InitPolicy.MuP"/>: the parameter's class, width multiplier and the scale applied (NaN when nothing was written); null otherwise.</summary>
+    public MuDecision? Mu { get; init; }
 
     public string QualifiedName => Path.Length == 0 ? Name : $"{Path}.{Name}";
 
@@ -46,6 +53,7 @@ internal sealed record PlannedParameter
         Scheme = Scheme, Distribution = Fill?.Distribution ?? "", Gain = Gain,
         TargetStd = Fill?.TargetStd ?? double.NaN, Bound = Fill?.Bound ?? double.NaN,
         Action = Action, Note = Note, Activation = Activation, ActivationSource = Source, Reason = Reason?.Text ?? "",
+        MuClass = Mu?.Class, WidthMultiplier = Mu?.WidthMultiplier ?? double.NaN, MuScale = Mu?.Scale ?? double.NaN,
     };
 }
 
@@ -61,4 +69,9 @@ internal sealed class InitPlan
     public List<LayerDecision> Decisions { get; } = new();
     public List<UnhandledModule> Unhandled { get; } = new();
     public List<string> PolicyWarnings { get; } = new();
+    /// <summary>Under <see cref="InitPolicy.MuP"/>: each μP readout with the m_in the writer gives it (not set by a dry run).</summary>
+    public List<(MuReadoutModule Readout, double WidthMultiplier)> Readouts { get; } = new();
 }
+
+/// <summary>A parameter's μP decision for the report: its class, width multiplier m and the scale s applied to its rule's fill.</summary>
+internal sealed record MuDecision(MuClass Class, double WidthMultiplier, double Scale);

@@ -33,6 +33,8 @@ internal static class InitPlanner
     /// <summary>The plan for <paramref name="module"/>; throws (before anything is written) for a tensor a scheme cannot fill.</summary>
     public static InitPlan Plan(nn.Module module, InitPolicy policy, InitOptions options, Action? traceForward)
     {
+        // μP: the model is checked against its base shapes before anything is planned.
+        var mu = policy.Mu is { } settings ? MuModel.Read(module, settings.Shapes) : null;
         var root = ModuleContext.Build(module);
         var trace = traceForward is null ? null : ForwardTrace.Record(root, traceForward);
         var b = new PlanBuilder(policy, options, root, trace);
@@ -50,6 +52,7 @@ internal static class InitPlanner
         ZeroLastNorms(b, root, modules);
         foreach (var m in modules)
             if (m.Mode is not (Mode.Shared or Mode.DeclaredByEnclosing) && policy.ResidualFor(m.Context) is { } residual) Narrow(b.Plan, m, residual);
+        if (mu is not null) MuPlanning.Apply(b.Plan, root, mu, policy.Mu!);
         foreach (var m in modules) Decide(b.Plan, b.Plan.Parameters, m);
         var decided = modules.Select(m => m.Context).ToHashSet(ReferenceEqualityComparer.Instance);
         // A module's last replayed decision: a block loop's over its constructor's.
@@ -69,7 +72,7 @@ internal static class InitPlanner
     private static (List<ModulePlan> Modules, HashSet<ModuleContext> Initialized) Replay(ModuleContext root, InitPolicy policy, InitOptions options, InitPlan plan)
     {
         // Each module constructs its own tensors and PyTorch ties them afterwards: a tied holder's draws are made and discarded.
-        var rb = new PlanBuilder(new InitPolicy(), options with { Bias = null, Gain = null, FanConvention = FanConvention.Torch, LayerTypes = null }, root, null)
+        var rb = new PlanBuilder(new InitPolicy { Mu = policy.Mu }, options with { Bias = null, Gain = null, FanConvention = FanConvention.Torch, LayerTypes = null }, root, null)
             { ConstructsTiedHolders = true };
         var modules = new List<ModulePlan>();
         var loops = new List<ModulePlan>();
@@ -109,7 +112,7 @@ internal static class InitPlanner
     {
         var (block, rule) = open;
         var loop = rule.Value.Policy ?? policy;
-        var lb = new PlanBuilder(loop, rule.Value.InitializesOnce ? options : options with { Bias = null, LayerTypes = null }, block, null);
+        var lb = new PlanBuilder(loop with { Mu = policy.Mu }, rule.Value.InitializesOnce ? options : options with { Bias = null, LayerTypes = null }, block, null);
         int offset = replay.Plan.Parameters.Count;
         var drawn = new List<ModulePlan>();
         foreach (var c in policy.Walk(block).Where(c => !c.IsShared && !initialized.Contains(c)))

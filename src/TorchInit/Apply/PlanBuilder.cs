@@ -108,8 +108,10 @@ internal sealed class PlanBuilder
     {
         var weight = own.FirstOrDefault(p => p.Name == "weight").Tensor;
         Fans? fans = null;
-        Func<Fans>? weightFans = weight is null ? null
-            : () => fans ??= Fans.ForLayer(c.Module, weight.shape, Options.FanConvention, PlanText.Qualified(c.Path, "weight"));
+        var weightName = PlanText.Qualified(c.Path, "weight");
+        Fans FansAt(long[] shape) => Fans.ForLayer(c.Module, shape, Options.FanConvention, weightName);
+        Func<Fans>? weightFans = weight is null ? null : () => fans ??= FansAt(weight.shape);
+        Func<Fans?>? baseWeightFans = weight is null ? null : () => BaseShapeOf(weightName) is { } s ? FansAt(s) : null;
         PlannedParameter Decorate(PlannedParameter e) => reason is null ? e
             : e with { Activation = activation, Source = source, Reason = e.TiedTo is not null ? reason.Then(e.Note) : reason };
         if (weight is not null)
@@ -122,7 +124,7 @@ internal sealed class PlanBuilder
             }
             else
             {
-                var entry = Decorate(Weight(c.Path, c.TypeName, "weight", weight, scheme, weightFans!));
+                var entry = Decorate(Weight(c.Path, c.TypeName, "weight", weight, scheme, weightFans!, fansAt: FansAt));
                 Add(entry);
                 if (stacked is null) WarnIfFused(c, weight, scheme, entry);
             }
@@ -136,10 +138,10 @@ internal sealed class PlanBuilder
             {
                 var entry = Decorate(rule.Value.Scheme is { } biasScheme
                     ? Weight(c, name, p, biasScheme)
-                    : Bias(c, name, p, rule.Value.Policy, weightFans));
+                    : Bias(c, name, p, rule.Value.Policy, weightFans, baseWeightFans));
                 Add(entry with { Reason = entry.Reason?.Then(rule.Description), Note = PlanText.Join(entry.Note, rule.Description) });
             }
-            else Add(Decorate(Bias(c, name, p, bias ?? Options.Bias ?? scheme.DefaultBias, weightFans)));
+            else Add(Decorate(Bias(c, name, p, bias ?? Options.Bias ?? scheme.DefaultBias, weightFans, baseWeightFans)));
         }
     }
 
@@ -170,7 +172,7 @@ internal sealed class PlanBuilder
                 : Guard(c.Path, c.TypeName, name, p, InitScheme.TorchDefault.Name) ?? Planned(new PlannedParameter
                 {
                     Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = p, Fill = fill, Action = InitAction.Initialized,
-                    Scheme = InitScheme.TorchDefault.Name,
+                    Scheme = InitScheme.TorchDefault.Name, MuBaseRatio = BaseRatio(fill, () => DefaultAtBase(c, family, own, name)),
                 });
             if (fill is not null && adjust is not null) entry = adjust(entry, p);
             Add(entry with { Source = ActivationSource.Intrinsic, Reason = fill is null ? null : why });
@@ -196,18 +198,25 @@ internal sealed class PlanBuilder
 
     // ---- entries ----
 
-    /// <summary>A weight by <paramref name="scheme"/>; <paramref name="fans"/> is called when the scheme needs fans or the weight has them.</summary>
-    public PlannedParameter Weight(string path, string layerType, string name, Tensor weight, InitScheme scheme, Func<Fans> fans, string? schemeName = null)
+    /// <summary>
+    /// A weight by <paramref name="scheme"/>; <paramref name="fans"/> is called when the scheme needs fans or the weight has them, and
+    /// <paramref name="fansAt"/> gives the fans of a tensor of another shape by the same rule (μP's base shape; default PyTorch's shape rule).
+    /// </summary>
+    public PlannedParameter Weight(string path, string layerType, string name, Tensor weight, InitScheme scheme, Func<Fans> fans, string? schemeName = null,
+        Func<long[], Fans>? fansAt = null)
     {
         schemeName ??= scheme.Name;
         if (Guard(path, layerType, name, weight, schemeName) is { } skipped) return skipped;
         // Fixed-value schemes need no fans; they are still reported for weights that have them.
         Fans? f = scheme.NeedsFans || weight.dim() >= 2 ? fans() : null;
-        var fill = scheme.Resolve(new FillRequest(weight.shape, f, Options.Gain, PlanText.Qualified(path, name)));
+        var q = PlanText.Qualified(path, name);
+        var fill = scheme.Resolve(new FillRequest(weight.shape, f, Options.Gain, q));
         return Planned(new PlannedParameter
         {
             Path = path, LayerType = layerType, Name = name, Tensor = weight, Fill = fill, Action = InitAction.Initialized,
             Scheme = schemeName, Fans = f, FanConvention = f is null ? null : Options.FanConvention, Gain = GainOf(scheme),
+            MuBaseRatio = BaseRatio(fill, () => BaseShapeOf(q) is { } s
+                ? scheme.Resolve(new FillRequest(s, f is null ? null : fansAt?.Invoke(s) ?? Fans.FromShape(s, q), Options.Gain, q)) : null),
         });
     }
 
@@ -226,8 +235,15 @@ internal sealed class PlanBuilder
         blockShape[0] /= blocks;
         var f = Fans.FromShape(blockShape, qualified);
         var inner = scheme.Resolve(new FillRequest(blockShape, f, Options.Gain, qualified));
+        Fill? InnerAtBase()
+        {
+            if (BaseShapeOf(qualified) is not { } s || s.Length == 0 || s[0] % blocks != 0) return null;
+            s[0] /= blocks;
+            return scheme.Resolve(new FillRequest(s, Fans.FromShape(s, qualified), Options.Gain, qualified));
+        }
         return Planned(new PlannedParameter
         {
+            MuBaseRatio = BaseRatio(inner, InnerAtBase),
             Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = weight, Fill = blocks == 1 ? inner : new BlockFill(inner, blocks),
             Action = InitAction.Initialized, Scheme = scheme.Name, Fans = f, FanConvention = FanConvention.Torch, Gain = GainOf(scheme),
             Note = blocks == 1 ? "" : PlanText.Blocks(blocks, blockShape, each),
@@ -240,8 +256,11 @@ internal sealed class PlanBuilder
             Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = p, Fill = fill, Action = InitAction.Initialized, Scheme = scheme, Note = note,
         });
 
-    /// <summary>A bias by <paramref name="policy"/>; <paramref name="weightFans"/> supplies fan_in for PyTorch's default bias.</summary>
-    public PlannedParameter Bias(ModuleContext c, string name, Tensor bias, BiasInit policy, Func<Fans>? weightFans)
+    /// <summary>
+    /// A bias by <paramref name="policy"/>; <paramref name="weightFans"/> supplies fan_in for PyTorch's default bias, and
+    /// <paramref name="baseWeightFans"/> the weight's fans at its μP base shape (null when unknown).
+    /// </summary>
+    public PlannedParameter Bias(ModuleContext c, string name, Tensor bias, BiasInit policy, Func<Fans>? weightFans, Func<Fans?>? baseWeightFans = null)
     {
         string scheme = PlanText.BiasName(policy);
         if (policy == BiasInit.Keep)
@@ -255,10 +274,12 @@ internal sealed class PlanBuilder
         if (weightFans is null)
             return Row(c, name, bias, scheme, InitAction.Warning, PlanText.BiasWithoutWeight);
         var f = weightFans();
+        var fill = LinearConvFamily.DefaultBias(f);
         return Planned(new PlannedParameter
         {
-            Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = bias, Fill = LinearConvFamily.DefaultBias(f), Action = InitAction.Initialized,
+            Path = c.Path, LayerType = c.TypeName, Name = name, Tensor = bias, Fill = fill, Action = InitAction.Initialized,
             Scheme = scheme, Fans = f, FanConvention = Options.FanConvention,
+            MuBaseRatio = BaseRatio(fill, () => baseWeightFans?.Invoke() is { } f0 ? LinearConvFamily.DefaultBias(f0) : null),
         });
     }
 
@@ -316,10 +337,32 @@ internal sealed class PlanBuilder
     /// Identifies a parameter by its storage, whichever wrapper holds it (TorchSharp's Embedding returns a new wrapper on each
     /// <c>weight</c> read): the address of its first element with dtype and shape; on the meta device, which has no storage, the handle.
     /// </summary>
-    private static object StorageKey(Tensor t)
+    internal static object StorageKey(Tensor t)
     {
         var data = FastFill.AnyDataPointer(t);
         return data == IntPtr.Zero ? t.Handle : (data, t.dtype, string.Join(",", t.shape));
+    }
+
+    // ---- μP: the rule's std at the base shape ----
+
+    /// <summary>Under <see cref="InitPolicy.MuP"/>: the base shape of the parameter named <paramref name="qualified"/> (a copy), or null.</summary>
+    public long[]? BaseShapeOf(string qualified) =>
+        Policy.Mu is { } mu && mu.Shapes.TryGet(qualified, out var s) ? s.BaseShape.ToArray() : null;
+
+    /// <summary>σ₀/σ for <see cref="PlannedParameter.MuBaseRatio"/>: NaN without μP, 1 for a fill without spread, NaN where the rule gives no std at the base shape.</summary>
+    private double BaseRatio(Fill fill, Func<Fill?> atBase)
+    {
+        if (Policy.Mu is null) return double.NaN;
+        if (!fill.Draws || fill.TargetStd == 0) return 1;
+        return atBase() is { } f0 ? f0.TargetStd / fill.TargetStd : double.NaN;
+    }
+
+    /// <summary>A family's PyTorch default for parameter <paramref name="name"/> with every parameter of the module at its base shape (meta tensors).</summary>
+    private Fill? DefaultAtBase(ModuleContext c, LayerFamily family, List<(string Name, Tensor Tensor)> own, string name)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = own.ToDictionary(p => p.Name, p => empty(BaseShapeOf(PlanText.Qualified(c.Path, p.Name)) ?? p.Tensor.shape, device: META));
+        return family.TorchDefault(c.Module, name, tensors);
     }
 
     /// <summary>The gain a scheme applies here: <see cref="InitOptions.Gain"/> when set, else the scheme's; NaN for schemes without one.</summary>

@@ -67,6 +67,7 @@ internal static class PlanWriter
         var measured = new Dictionary<PlannedParameter, (double Mean, double Std)>(ReferenceEqualityComparer.Instance);
         foreach (var e in plan.Parameters.Where(e => e.Writes))
             measured[e] = Measure(e.Tensor, e.Fill!.Write(e.Tensor, sampler), options);
+        foreach (var (readout, m) in plan.Readouts) readout.WidthMultiplier = m;
         var rows = Final(plan).Select(e =>
         {
             if (!e.Writes) return e.ToRow();

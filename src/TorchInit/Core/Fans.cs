@@ -94,8 +94,13 @@ public readonly record struct Fans(long FanIn, long FanOut)
         var torchFans = FromShape(weightShape, parameterName);
         if (convention == FanConvention.Torch || layer is not Convolution conv)
             return torchFans;
+        // The channels per group as the weight's shape holds them (the layer's own counts for its own weight; a μP base shape's otherwise):
+        // Conv [out, in/g, k…], ConvTranspose [in, out/g, k…].
+        long groups = Math.Max(conv.groups, 1);
+        bool transposed = layer is ConvolutionTranspose;
+        long inPerGroup = transposed ? weightShape[0] / groups : weightShape[1];
+        long outPerGroup = transposed ? weightShape[1] : weightShape[0] / groups;
         long receptive = Receptive(weightShape, parameterName);
-        return new Fans(Times(conv.in_channels / conv.groups, receptive, weightShape, parameterName),
-            Times(conv.out_channels / conv.groups, receptive, weightShape, parameterName));
+        return new Fans(Times(inPerGroup, receptive, weightShape, parameterName), Times(outPerGroup, receptive, weightShape, parameterName));
     }
 }

@@ -11,6 +11,10 @@ namespace TorchInit;
 internal sealed class BilinearFamily : LayerFamily
 {
     public override LayerKind? KindOf(nn.Module module) => module is Bilinear ? LayerKind.Bilinear : null;
+
+    /// <summary>μP's layout: the weight [out, in1, in2] has two fan-in dimensions.</summary>
+    public override WidthRole[] WidthRoles(ModuleContext c, string name, int rank) =>
+        name == "weight" && rank == 3 ? [WidthRole.FanOut, WidthRole.FanIn, WidthRole.FanIn] : MuRules.DefaultRoles(rank);
     public override bool TakesAuto => true;
     public override bool KnowsEveryDefault => true;
 

@@ -13,6 +13,10 @@ namespace TorchInit;
 internal sealed class EmbeddingBagFamily : EmbeddingFamily
 {
     public override LayerKind? KindOf(nn.Module module) => module is EmbeddingBag ? LayerKind.Embedding : null;
+
+    /// <summary>μP's layout: the weight [num, dim] maps a one-hot of num (fan-in) to dim (fan-out).</summary>
+    public override WidthRole[] WidthRoles(ModuleContext c, string name, int rank) =>
+        name == "weight" && rank == 2 ? [WidthRole.FanIn, WidthRole.FanOut] : MuRules.DefaultRoles(rank);
     protected override string DefaultReason => PlanText.EmbeddingBagDefault;
     protected override string ScaledReason(long dim) => PlanText.EmbeddingBagScaled(dim);
     protected override string NotWeight => PlanText.NotEmbeddingBagWeight;

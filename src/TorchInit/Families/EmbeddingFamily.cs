@@ -13,6 +13,10 @@ namespace TorchInit;
 internal class EmbeddingFamily : LayerFamily
 {
     public override LayerKind? KindOf(nn.Module module) => module is Embedding ? LayerKind.Embedding : null;
+
+    /// <summary>μP's layout: the weight [num, dim] maps a one-hot of num (fan-in) to dim (fan-out).</summary>
+    public override WidthRole[] WidthRoles(ModuleContext c, string name, int rank) =>
+        name == "weight" && rank == 2 ? [WidthRole.FanIn, WidthRole.FanOut] : MuRules.DefaultRoles(rank);
     public override bool TakesAuto => true;
     public override bool KnowsEveryDefault => true;
 
@@ -80,7 +84,8 @@ internal class EmbeddingFamily : LayerFamily
         if (assumed) source = ActivationSource.Assumed;
         var layerWeight = PlanText.Qualified(layer.Path, "weight");
         var entry = b.Weight(c.Path, c.TypeName, "weight", weight, scheme,
-            () => Fans.ForLayer(layer.Module, weight.shape, b.Options.FanConvention, layerWeight));
+            () => Fans.ForLayer(layer.Module, weight.shape, b.Options.FanConvention, layerWeight),
+            fansAt: s => Fans.ForLayer(layer.Module, s, b.Options.FanConvention, layerWeight));
         var (kept, row) = KeepingPaddingRow(entry, weight);
         var reason = PlanText.TiedEmbedding(layerWeight, layer.TypeName, detail, why, b.GainOverrideNote(scheme));
         b.Add(kept with

@@ -51,6 +51,12 @@ internal abstract class LayerFamily
     /// </summary>
     public virtual Fill? TorchDefault(nn.Module module, string name, IReadOnlyDictionary<string, Tensor> tensors) => null;
 
+    /// <summary>
+    /// μP's layout of parameter <paramref name="name"/> (of <paramref name="rank"/> dimensions): which dimensions are its fan-in and which
+    /// its fan-out (<see cref="MuBaseShapes"/>). Default: PyTorch's fan rule, dimension 0 fan-out and 1 fan-in; a vector fan-out.
+    /// </summary>
+    public virtual WidthRole[] WidthRoles(ModuleContext c, string name, int rank) => MuRules.DefaultRoles(rank);
+
     /// <summary>Whether <see cref="TorchDefault"/> knows every tensor of the family's modules, so that <see cref="Build"/> can construct them on the meta device.</summary>
     public virtual bool KnowsEveryDefault => false;
 }

@@ -13,7 +13,7 @@ internal sealed class LinearConvFamily : LayerFamily
 {
     public override LayerKind? KindOf(nn.Module module) => module switch
     {
-        Linear => LayerKind.Linear,
+        Linear or MuReadoutModule => LayerKind.Linear,
         ConvolutionTranspose => LayerKind.ConvTranspose,
         Convolution => LayerKind.Convolution,
         _ => null,
@@ -22,7 +22,7 @@ internal sealed class LinearConvFamily : LayerFamily
     /// <summary>The module types a fixed scheme initializes by default (a Linear part of a transformer module included: <see cref="ModuleContext.Is"/>).</summary>
     public static IReadOnlyList<Type> FixedSchemeTypes { get; } =
     [
-        typeof(Linear), typeof(Conv1d), typeof(Conv2d), typeof(Conv3d),
+        typeof(Linear), typeof(MuReadoutModule), typeof(Conv1d), typeof(Conv2d), typeof(Conv3d),
         typeof(ConvTranspose1d), typeof(ConvTranspose2d), typeof(ConvTranspose3d),
     ];
 
@@ -51,6 +51,12 @@ internal sealed class LinearConvFamily : LayerFamily
         "bias" => DefaultBias(tensors["weight"].dim() >= 2 ? Fans.FromShape(tensors["weight"].shape) : new Fans(0, 0)),
         _ => null,
     };
+
+    /// <summary>μP's layout: a ConvTranspose weight [in, out/groups, k…] is fan-in first; the rest PyTorch's rule.</summary>
+    public override WidthRole[] WidthRoles(ModuleContext c, string name, int rank) =>
+        name == "weight" && rank >= 2 && c.Module is ConvolutionTranspose
+            ? [WidthRole.FanIn, WidthRole.FanOut, .. Enumerable.Repeat(WidthRole.None, rank - 2)]
+            : MuRules.DefaultRoles(rank);
 
     /// <summary>The names fused q, k, v projections go by (nanoGPT, timm, PyTorch, GPT-NeoX, MPT, Baichuan): a policy warning names the per-block std.</summary>
     public static readonly string[] FusedProjectionNames = ["c_attn", "qkv", "in_proj", "qkv_proj", "query_key_value", "wqkv", "w_pack"];

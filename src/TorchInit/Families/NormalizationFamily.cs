@@ -16,6 +16,9 @@ internal sealed class NormalizationFamily : LayerFamily
     public override bool TakesAuto => true;
     public override bool KnowsEveryDefault => true;
 
+    /// <summary>μP's layout: weight and bias (of any rank: a LayerNorm's normalized shape) are vector-like, every dimension fan-out.</summary>
+    public override WidthRole[] WidthRoles(ModuleContext c, string name, int rank) => MuRules.AllFanOut(rank);
+
     /// <summary>A normalization layer's weight (1) and bias (0): the identity affine map.</summary>
     public const double DefaultWeight = 1, DefaultBias = 0;
 

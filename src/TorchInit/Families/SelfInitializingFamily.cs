@@ -86,7 +86,8 @@ internal sealed class Declarations(PlanBuilder b)
     {
         var entry = d.Scheme is null ? PlanBuilder.Row(c, name, p, "keep", InitAction.Kept, PlanText.KeptBy(d.By))
             : d.Blocks > 1 ? b.Blocks(c, name, p, d.Scheme, d.Blocks, PlanText.OnePerDeclaredBlock)
-            : b.Weight(c.Path, c.TypeName, name, p, d.Scheme, () => d.Fans ?? Fans.FromShape(p.shape, PlanText.Qualified(c.Path, name)));
+            : b.Weight(c.Path, c.TypeName, name, p, d.Scheme, () => d.Fans ?? Fans.FromShape(p.shape, PlanText.Qualified(c.Path, name)),
+                fansAt: s => d.Fans ?? Fans.FromShape(s, PlanText.Qualified(c.Path, name)));
         return entry with { Source = ActivationSource.Intrinsic, Reason = new DecisionReason(PlanText.Declared(d.By, d.Reason)) };
     }
 

@@ -26,6 +26,10 @@ internal sealed class TransformerFamily : LayerFamily
     public override LayerKind? KindOf(nn.Module module) =>
         module is MultiheadAttention ? LayerKind.Attention : Containers.Any(t => t.IsInstanceOfType(module)) ? LayerKind.Transformer : null;
 
+    /// <summary>μP's layout: <c>in_proj_weight</c> [3d, d] (and q/k/v_proj_weight) PyTorch's rule; the biases (<c>in_proj_bias</c>, <c>bias_k</c>/<c>bias_v</c> [1, 1, d]) every dimension fan-out.</summary>
+    public override WidthRole[] WidthRoles(ModuleContext c, string name, int rank) =>
+        name.Contains("bias", StringComparison.Ordinal) ? MuRules.AllFanOut(rank) : MuRules.DefaultRoles(rank);
+
     /// <summary>Whether <paramref name="module"/> is a native module whose parameters are read by name, as parts.</summary>
     public static bool HasParts(nn.Module module) => module is MultiheadAttention || Containers.Any(t => t.IsInstanceOfType(module));
 
@@ -139,7 +143,8 @@ internal sealed class TransformerFamily : LayerFamily
                 case "in_proj_bias":
                 {
                     var policy = torch ? BiasInit.Zeros : b.Options.Bias ?? scheme.DefaultBias;
-                    entry = b.Bias(c, name, p, policy, blockRows > 0 ? () => new Fans(blockRows, blockRows) : null);
+                    entry = b.Bias(c, name, p, policy, blockRows > 0 ? () => new Fans(blockRows, blockRows) : null,
+                        () => b.BaseShapeOf(PlanText.Qualified(c.Path, "in_proj_weight")) is [var rows, _] ? new Fans(rows / 3, rows / 3) : null);
                     if (torch) why = DecisionReason.Join(reason, PlanText.AttentionInBias);
                     break;
                 }

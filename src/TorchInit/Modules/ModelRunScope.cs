@@ -87,7 +87,10 @@ internal sealed class ModelRunScope : IDisposable
     /// <c>nn.Module&lt;T1, …, TResult&gt;</c> signature (an LSTM's, a Bilinear's, an attention layer's) the first tensor of its
     /// output (recursively through tuples), and nothing when there is none. False when the module has no typed forward hook (a plain <c>nn.Module</c>).
     /// </summary>
-    public bool AddPostHook(nn.Module module, Action<Tensor> observe)
+    public bool AddPostHook(nn.Module module, Action<Tensor> observe) => Keep(RegisterOutputHook(module, observe));
+
+    /// <summary>The hook of <see cref="AddPostHook"/>, registered and not kept: returns its remover, or null when the module has no typed forward hook.</summary>
+    internal static Action? RegisterOutputHook(nn.Module module, Action<Tensor> observe)
     {
         ArgumentNullException.ThrowIfNull(observe);
         if (module is nn.Module<Tensor, Tensor> single)
@@ -97,12 +100,12 @@ internal sealed class ModelRunScope : IDisposable
                 observe(output);
                 return null!; // keep the output
             });
-            return Keep(handle.remove);
+            return handle.remove;
         }
-        return Keep(RegisterPostHook(module, output =>
+        return RegisterPostHook(module, output =>
         {
             if (FirstTensor(output) is { } y) observe(y);
-        }));
+        });
     }
 
     /// <summary>Runs <paramref name="forward"/> under <c>no_grad</c> in a <c>DisposeScope</c> of its own, so no tensor it makes survives it.</summary>

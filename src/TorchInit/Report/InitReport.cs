@@ -60,6 +60,12 @@ public sealed record InitReportRow
     public ActivationSource ActivationSource { get; init; } = ActivationSource.Explicit;
     /// <summary>Why this scheme and gain were chosen (empty for an explicitly given scheme).</summary>
     public string Reason { get; init; } = "";
+    /// <summary>Under <see cref="InitPolicy.MuP"/>: the parameter's μP class; null otherwise.</summary>
+    public MuClass? MuClass { get; init; }
+    /// <summary>Under <see cref="InitPolicy.MuP"/>: its width multiplier m (m_in for hidden and output, m_out for input and vector-like, 1 finite); NaN otherwise.</summary>
+    public double WidthMultiplier { get; init; } = double.NaN;
+    /// <summary>Under <see cref="InitPolicy.MuP"/>: the scale s = μP std / the rule's std applied to the written values (0: zero-initialized); NaN otherwise or when not written.</summary>
+    public double MuScale { get; init; } = double.NaN;
 
     /// <summary>Dotted name of the parameter: path + "." + parameter.</summary>
     public string QualifiedName => Path.Length == 0 ? Parameter : $"{Path}.{Parameter}";
@@ -82,6 +88,8 @@ public sealed record UnhandledModule(string Path, string ModuleType, IReadOnlyLi
 public sealed partial class InitReport : IDataView
 {
     private readonly RecordDataView<InitReportRow> _view;
+    /// <summary>The columns of this report: <see cref="Columns"/>, and the μP ones when a row has a μP class.</summary>
+    private readonly ReportColumn<InitReportRow>[] _columns;
 
     internal InitReport(IReadOnlyList<InitReportRow> rows, IReadOnlyList<UnhandledModule> unhandled,
         IReadOnlyList<LayerDecision>? decisions = null, IReadOnlyList<string>? policyWarnings = null)
@@ -90,7 +98,8 @@ public sealed partial class InitReport : IDataView
         Unhandled = unhandled;
         Decisions = decisions ?? [];
         PolicyWarnings = policyWarnings ?? [];
-        _view = ReportColumns.View(Columns, rows);
+        _columns = rows.Any(r => r.MuClass is not null) ? MuColumns : Columns;
+        _view = ReportColumns.View(_columns, rows);
     }
 
     /// <summary>One row per parameter, in module pre-order (weight before bias).</summary>
@@ -138,6 +147,16 @@ public sealed partial class InitReport : IDataView
         new("ActionText", "action", r => r.Action == InitAction.Initialized ? "init" : $"{r.Action.ToString().ToLowerInvariant()}: {r.Note}", InView: false),
     ];
 
+    /// <summary><see cref="Columns"/> with μP's class, width multiplier and scale after the target std.</summary>
+    private static readonly ReportColumn<InitReportRow>[] MuColumns =
+    [
+        .. Columns.TakeWhile(c => c.Name != "Bound"),
+        new("MuClass", "μP class", r => r.MuClass is { } c ? MuText.ClassName(c) : ""),
+        new("WidthMultiplier", "width mult", r => r.WidthMultiplier, ColumnFormat.Fixed3),
+        new("MuScale", "μP scale", r => r.MuScale, ColumnFormat.Fixed6),
+        .. Columns.SkipWhile(c => c.Name != "Bound"),
+    ];
+
     private static string ConventionText(FanConvention? c) => c switch
     {
         TorchInit.FanConvention.Torch => "torch",
@@ -153,20 +172,20 @@ public sealed partial class InitReport : IDataView
     public string ToHtml()
     {
         var sb = new StringBuilder();
-        ReportColumns.AppendHtml(sb, "torchinit-report", Columns, Rows);
+        ReportColumns.AppendHtml(sb, "torchinit-report", _columns, Rows);
         foreach (var line in NoteLines()) sb.Append("<p>").Append(System.Net.WebUtility.HtmlEncode(line)).Append("</p>\n");
         if (Decisions.Count > 0) ReportColumns.AppendHtml(sb, "torchinit-decisions", DecisionColumns, Decisions);
         return sb.ToString();
     }
 
     /// <summary>The parameter rows as CSV: the IDataView's columns, a header line, invariant culture, NaN empty.</summary>
-    public string ToCsv() => ReportColumns.Csv(Columns, Rows);
+    public string ToCsv() => ReportColumns.Csv(_columns, Rows);
 
     /// <summary>The report as an aligned text table, followed by the unhandled modules, the policy warnings and the decisions table.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();
-        ReportColumns.AppendText(sb, Columns, Rows);
+        ReportColumns.AppendText(sb, _columns, Rows);
         foreach (var line in NoteLines()) sb.AppendLine(line);
         if (Decisions.Count > 0)
         {

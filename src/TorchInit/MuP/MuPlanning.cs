@@ -1,0 +1,98 @@
+using TorchInit.Fast;
+using TorchInit.Modules;
+
+namespace TorchInit;
+
+/// <summary>
+/// The μP pass over a typed plan (<see cref="InitPolicy.MuP"/>): every entry that writes a parameter gets its class's std, by
+/// scaling the fill its rule resolved (s = σ₀ × factor / σ, with σ₀/σ from <see cref="PlannedParameter.MuBaseRatio"/>), or a
+/// zero under <see cref="MuOptions.ZeroReadout"/> / <see cref="MuOptions.ZeroQueries"/>; every row gets its class and width
+/// multiplier; the readouts' m_in is recorded for the writer. Decides, writes nothing.
+/// </summary>
+internal static class MuPlanning
+{
+    public static void Apply(InitPlan plan, ModuleContext root, MuModel model, MuSettings mu)
+    {
+        Revise(plan.Replay, model, mu);
+        Revise(plan.Parameters, model, mu);
+        plan.PolicyWarnings.AddRange(model.Warnings);
+        foreach (var c in root.PreOrder().Where(c => !c.IsShared && c.Module is MuReadoutModule))
+        {
+            var readout = (MuReadoutModule)c.Module;
+            var b = mu.Shapes[PlanText.Qualified(c.Path, "weight")];
+            double m = b.BaseShape.Count == 2 && b.BaseShape[1] > 0 ? (double)readout.InFeatures / b.BaseShape[1] : 1;
+            if (!double.IsNaN(readout.WidthMultiplier) && Math.Abs(readout.WidthMultiplier - m) > 1e-12 * m)
+                throw new ArgumentException(MuText.ReadoutMultiplierDiffers(c.Path, readout.WidthMultiplier, m));
+            plan.Readouts.Add((readout, m));
+        }
+    }
+
+    private static void Revise(List<PlannedParameter> entries, MuModel model, MuSettings mu)
+    {
+        for (int i = 0; i < entries.Count; i++)
+            if (model.ByName.TryGetValue(entries[i].QualifiedName, out var info))
+                entries[i] = Revise(entries[i], info, mu);
+    }
+
+    private static PlannedParameter Revise(PlannedParameter e, MuParameter info, MuSettings mu)
+    {
+        var decision = new MuDecision(info.Class, info.WidthMultiplier, double.NaN);
+        if (!e.Writes) return e with { Mu = decision };
+        if (mu.Options.ZeroReadout && info.Class == MuClass.Output && e.Name == "weight")
+            return Zeroed(e, decision, MuText.ZeroReadout);
+        if (mu.IsQueryLayer(e.Path) && e.Name == "weight")
+            return Zeroed(e, decision, MuText.ZeroQuery);
+        var fill = e.Fill!;
+        double s = 1;
+        if (fill.Draws && fill.TargetStd != 0)
+        {
+            if (double.IsNaN(e.MuBaseRatio) || double.IsInfinity(e.MuBaseRatio))
+                throw new ArgumentException(MuText.NoBaseStd(e.QualifiedName, e.Scheme, fill.Distribution));
+            s = e.MuBaseRatio * info.InitStdFactor;
+            if (Math.Abs(s - 1) > 1e-12)
+                fill = fill.Narrowed(1 / s) ?? throw new ArgumentException(MuText.CannotScale(e.QualifiedName, e.Scheme, fill.Distribution));
+        }
+        string reason = MuText.Reason(info, s);
+        if (mu.Options.ZeroQueries && e.Name == "in_proj_weight" && e.Tensor.dim() == 2 && e.Tensor.shape[0] % 3 == 0)
+        {
+            fill = new LeadingRowsZeroFill(fill, e.Tensor.shape[0] / 3);
+            reason = $"{reason}; {MuText.ZeroQueryBlock(e.Tensor.shape[0] / 3)}";
+        }
+        return e with
+        {
+            Fill = fill, Mu = decision with { Scale = s },
+            Reason = DecisionReason.Join(e.Reason, reason), Note = PlanText.Join(e.Note, MuText.Note(info, s)),
+        };
+    }
+
+    private static PlannedParameter Zeroed(PlannedParameter e, MuDecision decision, string why) => e with
+    {
+        Fill = new ConstantFill(0.0), Scheme = "zeros", Mu = decision with { Scale = 0 },
+        Reason = DecisionReason.Join(e.Reason, why), Note = PlanText.Join(e.Note, why),
+    };
+}
+
+/// <summary>
+/// Rows [0, <see cref="Rows"/>) of dimension 0 set to 0 and the rest written by <see cref="Rest"/> (a fused q, k, v projection with
+/// its query block zero): a <see cref="BlockFill"/> of 3 blocks writes its last two blocks; any other fill the remaining rows as one tensor.
+/// </summary>
+internal sealed record LeadingRowsZeroFill(Fill Rest, long Rows) : Fill
+{
+    public override string Distribution => Rest.Distribution;
+    public override double TargetStd => Rest.TargetStd;
+    public override double Bound => Rest.Bound;
+    public override bool Draws => Rest.Draws;
+    public override string? Problem(TorchSharp.torch.Tensor t) =>
+        t.dim() == 0 || t.shape[0] <= Rows ? $"shape {Check.Shape(t.shape)} has no rows after the first {Rows}" : null;
+    public override Fill? Narrowed(double divisor) => Rest.Narrowed(divisor) is { } r ? this with { Rest = r } : null;
+
+    public override Moments? Write(TorchSharp.torch.Tensor t, Sampler sampler)
+    {
+        using (var head = t.narrow(0, 0, Rows)) ExactSampling.Fill(head, 0.0);
+        using var rest = t.narrow(0, Rows, t.shape[0] - Rows);
+        var inner = Rest is BlockFill { Blocks: var n } block && n > 1 && t.shape[0] % n == 0 && t.shape[0] / n == Rows
+            ? block with { Blocks = n - 1 } : Rest;
+        inner.Write(rest, sampler);
+        return null;
+    }
+}
