@@ -30,8 +30,8 @@ public sealed record MupConfig(
 {
     /// <summary>The widths, default 128, 256, 512, 1024, 2048.</summary>
     [JsonIgnore] public int[] WidthList => Widths ?? [128, 256, 512, 1024, 2048];
-    /// <summary>The learning-rate exponents, default −16 … −6.</summary>
-    [JsonIgnore] public double[] Log2LrList => Log2Lrs ?? [.. Enumerable.Range(-16, 11).Select(e => (double)e)];
+    /// <summary>The learning-rate exponents, default −16 … −5.</summary>
+    [JsonIgnore] public double[] Log2LrList => Log2Lrs ?? [.. Enumerable.Range(-16, 12).Select(e => (double)e)];
     /// <summary>The parametrizations, default sp, mup.</summary>
     [JsonIgnore] public string[] ParametrizationList => Parametrizations ?? ["sp", "mup"];
 
@@ -208,9 +208,9 @@ public static class MupMnist
             .ToList();
 
     /// <summary>
-    /// The coordinate check (Tensor Programs V, Figure 5 / Appendix D.1): for each width, <paramref name="steps"/> Adam steps at
-    /// 2^<paramref name="log2Lr"/> from the same init as the experiment (SP, or μP with <paramref name="shapes"/>), on the first
-    /// batches of <paramref name="batches"/>, recording every layer's mean |y| before each update.
+    /// The coordinate check (Tensor Programs V, Figure 5 / Appendix D.1): for each width, the model of the experiment from the same
+    /// init (SP, or μP with <paramref name="shapes"/>), one Adam step at 2^<paramref name="log2Lr"/> per batch of <paramref name="batches"/>,
+    /// every layer's mean |y| recorded before each update.
     /// </summary>
     public static CoordinateCheckReport CoordinateCheck(IReadOnlyList<long> widths, MuBaseShapes? shapes, double log2Lr, string readout,
         IReadOnlyList<(Tensor Input, Tensor Target)> batches, long seed, ScalarType dtype, Device device) =>

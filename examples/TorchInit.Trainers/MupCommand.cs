@@ -19,7 +19,7 @@ internal static class MupCommand
         var common = new CommonOptions();
         var d = new MupConfig();
         var widths = CommonOptions.Text("--widths", string.Join(",", d.WidthList), "Hidden widths w of the MLP 784 → w → w → 10 (comma-separated).");
-        var lrs = CommonOptions.Text("--log2-lrs", "-16:-6", "Adam learning rates as exponents of 2: FROM:TO[:STEP] (−16:−6 is 2⁻¹⁶ … 2⁻⁶) or a comma-separated list.");
+        var lrs = CommonOptions.Text("--log2-lrs", "-16:-5", "Adam learning rates as exponents of 2: FROM:TO[:STEP] (−16:−5 is 2⁻¹⁶ … 2⁻⁵) or a comma-separated list.");
         var parametrizations = CommonOptions.Text("--parametrizations", "sp,mup", "sp (PyTorch's default init, plain Adam) and/or mup.");
         var readout = CommonOptions.Text("--readout", d.Readout, "μP's head: mu-readout (MuReadout, Tensor Programs V Table 8) or plain (nn.Linear, Table 3).");
         var baseWidth = CommonOptions.Int("--base-width", d.BaseWidth, "μP's base width (μP equals SP there).");
@@ -155,7 +155,8 @@ internal static class MupCommand
         var finite = points.Where(x => double.IsFinite(x.FinalLoss)).Select(x => x.FinalLoss).DefaultIfEmpty(0).ToList();
         double yMin = finite.Min(), yMax = Math.Min(finite.Max(), Math.Log(10) + 0.2);
         var panels = c.ParametrizationList.Select(p => new Panel(
-            $"{(p == "mup" ? "μP" : "standard parametrization")}", "log2 learning rate (Adam)", $"training loss (mean of last {c.Last} steps)",
+            p == "mup" ? $"μP (base width {c.BaseWidth}, {(c.Readout == "plain" ? "plain head" : "MuReadout")}, MuP.Adam)" : "standard parametrization (PyTorch's default init, Adam)",
+            $"log2 learning rate (Adam; MNIST, {MupMnist.StepsPerRun(c)} steps of {c.Batch})", $"training loss (mean of last {c.Last} steps)",
             c.WidthList.Select(w => ($"width {w}", points.Where(x => x.Parametrization == p && x.Width == w).Select(x => x.Log2Lr).ToArray(),
                 points.Where(x => x.Parametrization == p && x.Width == w).Select(x => x.FinalLoss).ToArray())).ToList(),
             optima.Where(o => o.Parametrization == p && o.Best is not null).Select(o => (o.Best!.Log2Lr, o.Best.FinalLoss)).ToList())).ToList();
@@ -241,7 +242,7 @@ internal static class MupCommand
             var s = reports["sp"].Verdicts.FirstOrDefault(v => v.Module == m);
             var u = reports["mup"].Verdicts.FirstOrDefault(v => v.Module == m);
             string E(CoordinateCheckVerdict? v) => v is null ? "-" : $"{v.Exponent.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)} (step {v.Step})";
-            return new[] { m, s?.LayerType ?? u?.LayerType ?? "", E(s), s?.Verdict.ToString().ToLowerInvariant() ?? "-", E(u), u?.Verdict.ToString().ToLowerInvariant() ?? "-" };
+            return new[] { m, string.Join(" / ", new[] { s?.LayerType, u?.LayerType }.OfType<string>().Distinct()), E(s), s?.Verdict.ToString().ToLowerInvariant() ?? "-", E(u), u?.Verdict.ToString().ToLowerInvariant() ?? "-" };
         }).ToList();
         Ui.Table("coordinate check: exponent of mean |y| ∝ width^e (the largest |e| over steps ≥ 1)", header, rows);
         File.WriteAllText(Path.Combine(outDir, "mup-coord.md"), Ui.Markdown(header, rows));
@@ -311,6 +312,7 @@ internal static class MupPlots
             plot.XLabel(panel.XLabel);
             plot.YLabel(logY ? $"{panel.YLabel} (log scale)" : panel.YLabel);
             if (i % columns == columns - 1) plot.ShowLegend(Edge.Right);
+            else plot.HideLegend();
         }
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, columns);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);

@@ -165,7 +165,7 @@ def final_loss(losses, last):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--widths", default="128,256,512,1024,2048")
-    ap.add_argument("--log2-lrs", default="-16,-15,-14,-13,-12,-11,-10,-9,-8,-7,-6")
+    ap.add_argument("--log2-lrs", default="-16,-15,-14,-13,-12,-11,-10,-9,-8,-7,-6,-5")
     ap.add_argument("--parametrizations", default="sp,mup")
     ap.add_argument("--readout", default="mu-readout", choices=["mu-readout", "plain"])
     ap.add_argument("--base-width", type=int, default=128)
