@@ -27,14 +27,20 @@ internal static class CompareCommand
             bool allOk = true;
             foreach (var path in p.GetValue(references)!)
             {
+                if (MupTwinDocument.Is(path))
+                {
+                    allOk &= MupCompare.Run(path, dev, p.GetValue(outDir)!, p.GetValue(details));
+                    continue;
+                }
                 var reference = TwinDocument.Load(path);
                 Ui.Info($"{path}: {reference.Experiment} by {reference.Producer}, config {reference.Config.ToJsonString()}");
-                var actual = Ui.WithProgress($"replaying {reference.Experiment}", Replay.TotalSteps(reference),
+                var actual = ReplayMup(reference, dev, p.GetValue(data)) ?? Ui.WithProgress($"replaying {reference.Experiment}", Replay.TotalSteps(reference),
                     progress => Replay.Run(reference, dev, p.GetValue(data), progress));
                 var saved = Path.Combine(p.GetValue(outDir)!, "compare", Path.GetFileNameWithoutExtension(path) + ".torchsharp.json");
                 actual.Save(saved);
                 var comparison = TwinComparison.Compare(reference, actual, tol);
                 Print(reference, actual, comparison, tol, p.GetValue(details));
+                PrintMupOptima(reference, actual);
                 Ui.Info($"TorchSharp side written to {saved}");
                 allOk &= comparison.Ok;
             }
@@ -88,4 +94,31 @@ internal static class CompareCommand
                       $"max saturated/dead fraction difference {Ui.Sci(c.MaxFractionError)}, max relative loss error over {tol.LossSteps} steps {Ui.Sci(c.MaxLossError)} (tolerance {Ui.Sci(tol.Loss)})";
         if (c.Ok) Ui.Good("AGREE  " + summary); else Ui.Error("DISAGREE  " + summary);
     }
+
+    #region mup-mnist (μP's learning-rate transfer: scripts/twins/mup_mnist.py)
+
+    /// <summary>The TorchSharp side of a <see cref="MupMnist"/> twin document; null for any other experiment.</summary>
+    private static TwinDocument? ReplayMup(TwinDocument reference, TorchSharp.torch.Device device, string? data)
+    {
+        if (reference.Experiment != MupMnist.Experiment) return null;
+        var config = reference.ConfigAs<MupConfig>();
+        var root = MnistFiles.Ensure(data ?? Path.Combine("data", "mnist"), Ui.Info);
+        return Ui.WithProgress($"replaying {reference.Experiment}", MupMnist.TotalSteps(config), progress => MupMnist.Run(config, root, device, progress));
+    }
+
+    /// <summary>For a <see cref="MupMnist"/> document: the optimum learning rate per parametrization and width on both sides (information; the losses are what is checked).</summary>
+    private static void PrintMupOptima(TwinDocument reference, TwinDocument actual)
+    {
+        if (reference.Experiment != MupMnist.Experiment) return;
+        var mine = MupMnist.Optima(MupMnist.Points(actual));
+        var rows = MupMnist.Optima(MupMnist.Points(reference)).Select(r =>
+        {
+            var a = mine.FirstOrDefault(m => m.Parametrization == r.Parametrization && m.Width == r.Width).Best;
+            string Lr(MupMnist.Point? x) => x is null ? "none" : $"2^{x.Log2Lr.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} ({Ui.Fixed(x.FinalLoss)})";
+            return new[] { r.Parametrization, r.Width.ToString(System.Globalization.CultureInfo.InvariantCulture), Lr(r.Best), Lr(a), r.Best?.Log2Lr == a?.Log2Lr ? "yes" : "NO" };
+        }).ToList();
+        Ui.Table("mup-mnist: optimum learning rate (final training loss)", ["parametrization", "width", "PyTorch", "TorchSharp", "same"], rows);
+    }
+
+    #endregion
 }

@@ -5,6 +5,8 @@
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- lsuv
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- glorot2010
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- xiao2018
+//   dotnet run --project examples/TorchInit.Trainers -c Release -- mup
+//   dotnet run --project examples/TorchInit.Trainers -c Release -- mup-coord
 //   dotnet run --project examples/TorchInit.Trainers -c Release -- compare out/twins/*.json
 // See docs/trainers.md.
 using System.CommandLine;
@@ -25,7 +27,7 @@ catch (TorchNativeLoadException e)
 if (Console.IsOutputRedirected)
     Spectre.Console.AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 0 ? columns : 180;
 
-var root = new RootCommand("TorchInit example trainers: signal statistics through depth, MNIST, Glorot & Bengio 2010, He et al. 2015, Xiao et al. 2018, and the comparison with their PyTorch twins.")
+var root = new RootCommand("TorchInit example trainers: signal statistics through depth, MNIST, Glorot & Bengio 2010, He et al. 2015, Xiao et al. 2018, μP's learning-rate transfer (Yang et al. 2022), and the comparison with their PyTorch twins.")
 {
     DepthSweepCommand.Create(),
     MnistCommand.Create(),
@@ -33,6 +35,8 @@ var root = new RootCommand("TorchInit example trainers: signal statistics throug
     LsuvCommand.Create(),
     Glorot2010Command.Create(),
     Xiao2018Command.Create(),
+    MupCommand.Create(),
+    MupCommand.CreateCoordinateCheck(),
     CompareCommand.Create(),
     MnistCommand.CreateFetch(),
 };
