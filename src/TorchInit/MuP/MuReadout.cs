@@ -26,19 +26,53 @@ public abstract class MuReadoutModule : nn.Module<Tensor, Tensor>
     /// <summary>m_in = in_features / base in_features: set by <c>ApplyInit</c> under <see cref="InitPolicy.MuP"/> or given as <c>baseInFeatures</c>; NaN until then.</summary>
     public double WidthMultiplier { get; internal set; }
 
+    private Parameter _weight = null!;   // set by Initialize in the derived constructor
+    private Parameter? _bias;
+
+    /// <summary>The weight [out, in] (a <see cref="MuSharedReadout"/>'s is the tied one); settable, as a Linear's (<see cref="Build.WithoutDefaultInit{T}(Func{T}, InitPolicy, InitOptions?, Device?)"/> materializes through it).</summary>
+    public Parameter weight
+    {
+        get => _weight;
+        set => _weight = Replace(_weight, value ?? throw new ArgumentNullException(nameof(value)), nameof(weight))!;
+    }
+
+    /// <summary>The bias [out], or null; settable, as a Linear's.</summary>
+    public Parameter? bias
+    {
+        get => _bias;
+        set => _bias = Replace(_bias, value, nameof(bias));
+    }
+
+    /// <summary>
+    /// The constructors' common part: takes <paramref name="weight"/>, makes the bias [out] on its device and dtype, draws as
+    /// PyTorch's <c>nn.Linear</c> does from the global generator (the weight <c>kaiming_uniform_(a = √5)</c> when
+    /// <paramref name="drawWeight"/>, then the bias U(±1/√in); nothing on the meta device), and registers both.
+    /// </summary>
+    private protected void Initialize(Parameter weight, bool hasBias, bool drawWeight)
+    {
+        _weight = weight;
+        _bias = hasBias ? new Parameter(empty([weight.shape[0]], dtype: weight.dtype, device: weight.device)) : null;
+        if (weight.device.type != DeviceType.META)
+        {
+            using var _ = no_grad();
+            if (drawWeight) nn.init.kaiming_uniform_(_weight, a: Math.Sqrt(5));
+            if (_bias is not null)
+            {
+                double bound = 1 / Math.Sqrt(weight.shape[1]);
+                nn.init.uniform_(_bias, -bound, bound);
+            }
+        }
+        register_parameter(nameof(this.weight), _weight);
+        if (_bias is not null) register_parameter(nameof(this.bias), _bias);
+    }
+
     /// <summary>A parameter setter's work, as TorchSharp's Linear does it: the replaced tensor disposed, the new one registered under <paramref name="name"/>.</summary>
-    private protected Parameter? Replace(Parameter? old, Parameter? value, string name)
+    private Parameter? Replace(Parameter? old, Parameter? value, string name)
     {
         if (!ReferenceEquals(old, value)) old?.Dispose();
         ConditionallyRegisterParameter(name, value);
         return value;
     }
-
-    /// <summary>The readout's weight [out, in].</summary>
-    private protected abstract Parameter Weight { get; }
-
-    /// <summary>The readout's bias [out], or null.</summary>
-    private protected abstract Parameter? Bias { get; }
 
     /// <summary>y = linear(x · α / m_in, W, b): the bias is not scaled.</summary>
     /// <exception cref="InvalidOperationException">The width multiplier is not known yet.</exception>
@@ -46,7 +80,7 @@ public abstract class MuReadoutModule : nn.Module<Tensor, Tensor>
     {
         if (double.IsNaN(WidthMultiplier)) throw new InvalidOperationException(MuText.ReadoutWithoutMultiplier(GetName()));
         using var scaled = input.mul(OutputMultiplier / WidthMultiplier);
-        return nn.functional.linear(scaled, Weight, Bias);
+        return nn.functional.linear(scaled, _weight, _bias);
     }
 }
 
@@ -58,23 +92,6 @@ public abstract class MuReadoutModule : nn.Module<Tensor, Tensor>
 /// </summary>
 public sealed class MuReadout : MuReadoutModule
 {
-    private Parameter _weight;
-    private Parameter? _bias;
-
-    /// <summary>The weight [outFeatures, inFeatures]; settable, as a Linear's (<see cref="Build.WithoutDefaultInit{T}(Func{T}, InitPolicy, InitOptions?, Device?)"/> materializes through it).</summary>
-    public Parameter weight
-    {
-        get => _weight;
-        set => _weight = Replace(_weight, value ?? throw new ArgumentNullException(nameof(value)), nameof(weight))!;
-    }
-
-    /// <summary>The bias [outFeatures], or null; settable, as a Linear's.</summary>
-    public Parameter? bias
-    {
-        get => _bias;
-        set => _bias = Replace(_bias, value, nameof(bias));
-    }
-
     /// <summary>A readout from <paramref name="inFeatures"/> to <paramref name="outFeatures"/>.</summary>
     /// <param name="inFeatures">The width it reads.</param>
     /// <param name="outFeatures">The number of outputs (finite: classes, vocabulary).</param>
@@ -90,25 +107,8 @@ public sealed class MuReadout : MuReadoutModule
         : base(nameof(MuReadout), outputMultiplier, Positive(inFeatures, nameof(inFeatures)), baseInFeatures)
     {
         Positive(outFeatures, nameof(outFeatures));
-        device ??= get_default_device();
-        _weight = new Parameter(empty([outFeatures, inFeatures], dtype: dtype, device: device));
-        _bias = hasBias ? new Parameter(empty([outFeatures], dtype: dtype, device: device)) : null;
-        if (device.type != DeviceType.META)
-        {
-            using var _ = no_grad();
-            nn.init.kaiming_uniform_(_weight, a: Math.Sqrt(5));
-            if (_bias is not null)
-            {
-                double bound = 1 / Math.Sqrt(inFeatures);
-                nn.init.uniform_(_bias, -bound, bound);
-            }
-        }
-        register_parameter(nameof(weight), _weight);
-        if (_bias is not null) register_parameter(nameof(bias), _bias);
+        Initialize(new Parameter(empty([outFeatures, inFeatures], dtype: dtype, device: device ?? get_default_device())), hasBias, drawWeight: true);
     }
-
-    private protected override Parameter Weight => _weight;
-    private protected override Parameter? Bias => _bias;
 
     private static long Positive(long n, string name) =>
         n > 0 ? n : throw new ArgumentOutOfRangeException(name, $"{name} must be positive; got {n}.");
@@ -121,23 +121,6 @@ public sealed class MuReadout : MuReadoutModule
 /// </summary>
 public sealed class MuSharedReadout : MuReadoutModule
 {
-    private Parameter _weight;
-    private Parameter? _bias;
-
-    /// <summary>The tied weight [vocab, d]; settable (a tie made after construction, <see cref="Build.WithoutDefaultInit{T}(Func{T}, InitPolicy, InitOptions?, Device?)"/>).</summary>
-    public Parameter weight
-    {
-        get => _weight;
-        set => _weight = Replace(_weight, value ?? throw new ArgumentNullException(nameof(value)), nameof(weight))!;
-    }
-
-    /// <summary>The bias [vocab], or null; settable.</summary>
-    public Parameter? bias
-    {
-        get => _bias;
-        set => _bias = Replace(_bias, value, nameof(bias));
-    }
-
     /// <summary>A readout through <paramref name="weight"/> (e.g. <c>embedding.weight</c>).</summary>
     /// <param name="weight">The tied weight, [outFeatures, inFeatures].</param>
     /// <param name="hasBias">Whether it has a bias (U(±1/√d) from the global generator, as a Linear's, on the weight's device and dtype).</param>
@@ -148,20 +131,8 @@ public sealed class MuSharedReadout : MuReadoutModule
     public MuSharedReadout(Parameter weight, bool hasBias = true, double outputMultiplier = 1, long? baseInFeatures = null)
         : base(nameof(MuSharedReadout), outputMultiplier, InFeaturesOf(weight), baseInFeatures)
     {
-        _weight = weight;
-        _bias = hasBias ? new Parameter(empty([weight.shape[0]], dtype: weight.dtype, device: weight.device)) : null;
-        if (_bias is not null && weight.device.type != DeviceType.META)
-        {
-            using var _ = no_grad();
-            double bound = 1 / Math.Sqrt(weight.shape[1]);
-            nn.init.uniform_(_bias, -bound, bound);
-        }
-        register_parameter(nameof(weight), _weight);
-        if (_bias is not null) register_parameter(nameof(bias), _bias);
+        Initialize(weight, hasBias, drawWeight: false);
     }
-
-    private protected override Parameter Weight => _weight;
-    private protected override Parameter? Bias => _bias;
 
     private static long InFeaturesOf(Parameter weight)
     {
