@@ -33,9 +33,9 @@ internal static class InitPlanner
     /// <summary>The plan for <paramref name="module"/>; throws (before anything is written) for a tensor a scheme cannot fill.</summary>
     public static InitPlan Plan(nn.Module module, InitPolicy policy, InitOptions options, Action? traceForward)
     {
-        // μP: the model is checked against its base shapes before anything is planned.
-        var mu = policy.Mu is { } settings ? MuModel.Read(module, settings.Shapes) : null;
         var root = ModuleContext.Build(module);
+        // μP: the model is checked against its base shapes before anything is planned.
+        var mu = policy.Mu is { } settings ? MuModel.Read(root, settings.Shapes) : null;
         var trace = traceForward is null ? null : ForwardTrace.Record(root, traceForward);
         var b = new PlanBuilder(policy, options, root, trace);
         var (constructed, initialized) = policy.ReplaysConstruction ? Replay(root, policy, options, b.Plan) : ([], []);

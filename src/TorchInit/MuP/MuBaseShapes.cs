@@ -154,7 +154,7 @@ public sealed class MuBaseShapes
     /// Checks a target model against the base shapes and returns, per parameter name, its shape: the same names, ranks and finite
     /// sizes, and no infinite dimension smaller than the base's; otherwise an <see cref="ArgumentException"/> naming every problem.
     /// </summary>
-    internal IReadOnlyDictionary<string, long[]> Check(nn.Module model)
+    internal IReadOnlyDictionary<string, long[]> Check(ModuleContext model)
     {
         var target = Named(model);
         var names = target.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
@@ -181,11 +181,14 @@ public sealed class MuBaseShapes
     }
 
     /// <summary>Every parameter of <paramref name="model"/> by its qualified name in TorchInit's pre-order (transformer parts included), once per name.</summary>
-    internal static List<(string Name, long[] Shape)> Named(nn.Module model)
+    internal static List<(string Name, long[] Shape)> Named(nn.Module model) => Named(ModuleContext.Build(model));
+
+    /// <summary>Every parameter of the tree under <paramref name="root"/> by its qualified name, in pre-order, once per name.</summary>
+    internal static List<(string Name, long[] Shape)> Named(ModuleContext root)
     {
         var list = new List<(string, long[])>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var c in ModuleContext.Build(model).PreOrder().Where(c => !c.IsShared))
+        foreach (var c in root.PreOrder().Where(c => !c.IsShared))
             foreach (var (name, p) in c.OwnParameters())
             {
                 var q = PlanText.Qualified(c.Path, name);

@@ -151,9 +151,14 @@ internal sealed class MuModel
     public static MuModel Read(nn.Module model, MuBaseShapes shapes)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return Read(ModuleContext.Build(model), shapes);
+    }
+
+    /// <summary>As <see cref="Read(nn.Module, MuBaseShapes)"/>, on a tree already built (the planner's).</summary>
+    public static MuModel Read(ModuleContext root, MuBaseShapes shapes)
+    {
         ArgumentNullException.ThrowIfNull(shapes);
-        shapes.Check(model);
-        var root = ModuleContext.Build(model);
+        shapes.Check(root);
         var list = new List<(MuParameter, TorchSharp.Modules.Parameter, ModuleContext)>();
         var byName = new Dictionary<string, MuParameter>(StringComparer.Ordinal);
         var byStorage = new Dictionary<object, MuParameter>();
