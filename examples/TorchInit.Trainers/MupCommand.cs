@@ -30,11 +30,12 @@ internal static class MupCommand
         var test = CommonOptions.Int("--test", d.Test, "Test digits (the first of MNIST's 10,000).");
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop each run after this many steps." };
         var last = CommonOptions.Int("--last", d.Last, "The final training loss is the mean over this many last steps.");
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run: take the runs of OUT/mup.partial.json (same configuration) and train only the others." };
         var from = new Option<string[]>("--from") { Description = "Tabulate and plot these mup JSON files (their runs merged) instead of training.", AllowMultipleArgumentsPerToken = true };
         var data = MnistCommand.DataOption();
         var command = new Command("mup", "μP's learning-rate transfer (Tensor Programs V, Fig. 1): MLPs of several widths on the full MNIST, Adam over a grid of learning rates, standard parametrization against μP: the optimum per width.");
         common.AddTo(command);
-        foreach (var o in new Option[] { widths, lrs, parametrizations, readout, baseWidth, deltaWidth, epochs, batch, train, test, maxSteps, last, from, data })
+        foreach (var o in new Option[] { widths, lrs, parametrizations, readout, baseWidth, deltaWidth, epochs, batch, train, test, maxSteps, last, resume, from, data })
             command.Options.Add(o);
         command.SetAction(p => Program.Guard(() =>
         {
@@ -43,7 +44,7 @@ internal static class MupCommand
             var config = new MupConfig([.. CommonOptions.List(p.GetValue(widths)!).Select(w => int.Parse(w, CultureInfo.InvariantCulture))],
                 ParseExponents(p.GetValue(lrs)!), CommonOptions.List(p.GetValue(parametrizations)!), p.GetValue(readout)!, p.GetValue(baseWidth), p.GetValue(deltaWidth),
                 p.GetValue(epochs), p.GetValue(batch), p.GetValue(train), p.GetValue(test), p.GetValue(maxSteps), p.GetValue(last), p.GetValue(common.Seed), p.GetValue(common.Dtype)!);
-            return Run(config, p.GetValue(data)!, p.GetValue(common.Device)!, p.GetValue(common.Out)!);
+            return Run(config, p.GetValue(data)!, p.GetValue(common.Device)!, p.GetValue(common.Out)!, p.GetValue(resume));
         }));
         return command;
     }
@@ -62,9 +63,19 @@ internal static class MupCommand
         return [.. list];
     }
 
-    public static int Run(MupConfig config, string dataDir, string deviceName, string outDir)
+    public static int Run(MupConfig config, string dataDir, string deviceName, string outDir, bool resume = false)
     {
         config.Validate();
+        var partial = Path.Combine(outDir, "mup.partial.json");
+        List<TwinRun>? done = null;
+        if (resume && File.Exists(partial))
+        {
+            var previous = TwinDocument.Load(partial);
+            if (previous.Experiment != MupMnist.Experiment || !MupMnist.SameConfig(previous.ConfigAs<MupConfig>(), config))
+                throw new ArgumentException($"--resume: {partial} is another configuration ({previous.Config.ToJsonString()}).");
+            done = previous.Runs;
+            Ui.Info($"--resume: {done.Count} runs taken from {partial}");
+        }
         var device = Devices.Select(deviceName);
         var root = MnistFiles.Ensure(dataDir, Ui.Info);
         Ui.Info($"mup: MLP 784 → w → w → 10 (ReLU), w = {string.Join(", ", config.WidthList)}; {string.Join(" and ", config.ParametrizationList)}; " +
@@ -72,10 +83,12 @@ internal static class MupCommand
                 $"{config.Train} training / {config.Test} test digits, {config.Epochs} epoch(s) of batch {config.Batch}" +
                 (config.MaxSteps is int m ? $" (at most {m} steps)" : "") + $", {MupMnist.StepsPerRun(config)} steps a run; seed {config.Seed}, {config.Dtype}, {device}");
         var start = DateTime.UtcNow;
-        var doc = Ui.WithProgress("mup", MupMnist.TotalSteps(config), progress => MupMnist.Run(config, root, device, progress));
-        var elapsed = DateTime.UtcNow - start;
         Directory.CreateDirectory(outDir);
+        int remaining = MupMnist.TotalSteps(config) - (done?.Count ?? 0) * MupMnist.StepsPerRun(config);
+        var doc = Ui.WithProgress("mup", remaining, progress => MupMnist.Run(config, root, device, progress, done, d => d.Save(partial)));
+        var elapsed = DateTime.UtcNow - start;
         doc.Save(Path.Combine(outDir, "mup.json"));
+        File.Delete(partial);
         return Report(doc, elapsed, outDir);
     }
 
