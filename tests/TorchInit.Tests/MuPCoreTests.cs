@@ -68,3 +68,20 @@ public class MuPCoreTests
         public int GetHashCode(double x) => 0;
     }
 }
+
+public class MuPBuildTests
+{
+    [Fact]
+    public void Build_without_default_init_takes_a_mu_policy_and_a_readout()
+    {
+        static nn.Module<Tensor, Tensor> Mlp(long w) => nn.Sequential(("fc1", nn.Linear(20, w)), ("act", nn.ReLU()), ("head", new MuReadout(w, 10)));
+        var shapes = MuBaseShapes.FromFactory(Mlp, 32, 64);
+        var policy = InitPolicy.Of(InitScheme.HeNormal).MuP(shapes);
+        using var built = Build.WithoutDefaultInit(() => Mlp(128), policy, out var report, new InitOptions { Seed = 3 });
+        using var plain = Mlp(128);
+        plain.ApplyInit(policy, new InitOptions { Seed = 3 });
+        foreach (var ((name, a), (_, b)) in built.named_parameters().Zip(plain.named_parameters()))
+            Assert.True(a.eq(b).all().item<bool>(), name);
+        Assert.Equal(MuClass.Output, report["head.weight"].MuClass);
+    }
+}

@@ -26,6 +26,14 @@ public abstract class MuReadoutModule : nn.Module<Tensor, Tensor>
     /// <summary>m_in = in_features / base in_features: set by <c>ApplyInit</c> under <see cref="InitPolicy.MuP"/> or given as <c>baseInFeatures</c>; NaN until then.</summary>
     public double WidthMultiplier { get; internal set; }
 
+    /// <summary>A parameter setter's work, as TorchSharp's Linear does it: the replaced tensor disposed, the new one registered under <paramref name="name"/>.</summary>
+    private protected Parameter? Replace(Parameter? old, Parameter? value, string name)
+    {
+        if (!ReferenceEquals(old, value)) old?.Dispose();
+        ConditionallyRegisterParameter(name, value);
+        return value;
+    }
+
     /// <summary>The readout's weight [out, in].</summary>
     private protected abstract Parameter Weight { get; }
 
@@ -50,10 +58,22 @@ public abstract class MuReadoutModule : nn.Module<Tensor, Tensor>
 /// </summary>
 public sealed class MuReadout : MuReadoutModule
 {
-    /// <summary>The weight [outFeatures, inFeatures].</summary>
-    public Parameter weight;
-    /// <summary>The bias [outFeatures], or null.</summary>
-    public Parameter? bias;
+    private Parameter _weight;
+    private Parameter? _bias;
+
+    /// <summary>The weight [outFeatures, inFeatures]; settable, as a Linear's (<see cref="Build.WithoutDefaultInit{T}(Func{T}, InitPolicy, InitOptions?, Device?)"/> materializes through it).</summary>
+    public Parameter weight
+    {
+        get => _weight;
+        set => _weight = Replace(_weight, value ?? throw new ArgumentNullException(nameof(value)), nameof(weight))!;
+    }
+
+    /// <summary>The bias [outFeatures], or null; settable, as a Linear's.</summary>
+    public Parameter? bias
+    {
+        get => _bias;
+        set => _bias = Replace(_bias, value, nameof(bias));
+    }
 
     /// <summary>A readout from <paramref name="inFeatures"/> to <paramref name="outFeatures"/>.</summary>
     /// <param name="inFeatures">The width it reads.</param>
@@ -71,23 +91,24 @@ public sealed class MuReadout : MuReadoutModule
     {
         Positive(outFeatures, nameof(outFeatures));
         device ??= get_default_device();
-        weight = new Parameter(empty([outFeatures, inFeatures], dtype: dtype, device: device));
-        bias = hasBias ? new Parameter(empty([outFeatures], dtype: dtype, device: device)) : null;
+        _weight = new Parameter(empty([outFeatures, inFeatures], dtype: dtype, device: device));
+        _bias = hasBias ? new Parameter(empty([outFeatures], dtype: dtype, device: device)) : null;
         if (device.type != DeviceType.META)
         {
             using var _ = no_grad();
-            nn.init.kaiming_uniform_(weight, a: Math.Sqrt(5));
-            if (bias is not null)
+            nn.init.kaiming_uniform_(_weight, a: Math.Sqrt(5));
+            if (_bias is not null)
             {
                 double bound = 1 / Math.Sqrt(inFeatures);
-                nn.init.uniform_(bias, -bound, bound);
+                nn.init.uniform_(_bias, -bound, bound);
             }
         }
-        RegisterComponents();
+        register_parameter(nameof(weight), _weight);
+        if (_bias is not null) register_parameter(nameof(bias), _bias);
     }
 
-    private protected override Parameter Weight => weight;
-    private protected override Parameter? Bias => bias;
+    private protected override Parameter Weight => _weight;
+    private protected override Parameter? Bias => _bias;
 
     private static long Positive(long n, string name) =>
         n > 0 ? n : throw new ArgumentOutOfRangeException(name, $"{name} must be positive; got {n}.");
@@ -100,10 +121,22 @@ public sealed class MuReadout : MuReadoutModule
 /// </summary>
 public sealed class MuSharedReadout : MuReadoutModule
 {
-    /// <summary>The tied weight [vocab, d].</summary>
-    public Parameter weight;
-    /// <summary>The bias [vocab], or null.</summary>
-    public Parameter? bias;
+    private Parameter _weight;
+    private Parameter? _bias;
+
+    /// <summary>The tied weight [vocab, d]; settable (a tie made after construction, <see cref="Build.WithoutDefaultInit{T}(Func{T}, InitPolicy, InitOptions?, Device?)"/>).</summary>
+    public Parameter weight
+    {
+        get => _weight;
+        set => _weight = Replace(_weight, value ?? throw new ArgumentNullException(nameof(value)), nameof(weight))!;
+    }
+
+    /// <summary>The bias [vocab], or null; settable.</summary>
+    public Parameter? bias
+    {
+        get => _bias;
+        set => _bias = Replace(_bias, value, nameof(bias));
+    }
 
     /// <summary>A readout through <paramref name="weight"/> (e.g. <c>embedding.weight</c>).</summary>
     /// <param name="weight">The tied weight, [outFeatures, inFeatures].</param>
@@ -115,19 +148,20 @@ public sealed class MuSharedReadout : MuReadoutModule
     public MuSharedReadout(Parameter weight, bool hasBias = true, double outputMultiplier = 1, long? baseInFeatures = null)
         : base(nameof(MuSharedReadout), outputMultiplier, InFeaturesOf(weight), baseInFeatures)
     {
-        this.weight = weight;
-        bias = hasBias ? new Parameter(empty([weight.shape[0]], dtype: weight.dtype, device: weight.device)) : null;
-        if (bias is not null && weight.device.type != DeviceType.META)
+        _weight = weight;
+        _bias = hasBias ? new Parameter(empty([weight.shape[0]], dtype: weight.dtype, device: weight.device)) : null;
+        if (_bias is not null && weight.device.type != DeviceType.META)
         {
             using var _ = no_grad();
             double bound = 1 / Math.Sqrt(weight.shape[1]);
-            nn.init.uniform_(bias, -bound, bound);
+            nn.init.uniform_(_bias, -bound, bound);
         }
-        RegisterComponents();
+        register_parameter(nameof(weight), _weight);
+        if (_bias is not null) register_parameter(nameof(bias), _bias);
     }
 
-    private protected override Parameter Weight => weight;
-    private protected override Parameter? Bias => bias;
+    private protected override Parameter Weight => _weight;
+    private protected override Parameter? Bias => _bias;
 
     private static long InFeaturesOf(Parameter weight)
     {
