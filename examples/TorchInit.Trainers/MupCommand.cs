@@ -173,11 +173,14 @@ internal static class MupCommand
             c.WidthList.Select(w => ($"width {w}", points.Where(x => x.Parametrization == p && x.Width == w).Select(x => x.Log2Lr).ToArray(),
                 points.Where(x => x.Parametrization == p && x.Width == w).Select(x => x.FinalLoss).ToArray())).ToList(),
             optima.Where(o => o.Parametrization == p && o.Best is not null).Select(o => (o.Best!.Log2Lr, o.Best.FinalLoss)).ToList())).ToList();
-        var plot = MupPlots.Panels(Path.Combine(outDir, "mup-lr-transfer.png"), panels, 1, panels.Count, yMin - 0.02 * (yMax - yMin), yMax, logY: false);
+        // A second row: the same curves near the optimum (y up to 2.5 × the least loss).
+        double zoomMax = Math.Min(yMax, 2.5 * yMin);
+        panels.AddRange(panels.ToList().Select((x, i) => x with { Title = $"{Name(c.ParametrizationList[i])}, near the optimum", YMin = yMin - 0.05 * (zoomMax - yMin), YMax = zoomMax }));
+        var plot = MupPlots.Panels(Path.Combine(outDir, "mup-lr-transfer.png"), panels, 2, panels.Count / 2, yMin - 0.02 * (yMax - yMin), yMax, logY: false, height: 1000);
 
         // Training loss curves at one learning rate (the base width's μP optimum), every width: why the optimum moves.
         var curvePlot = LossCurves(doc, c, optima, outDir);
-        Ui.Info($"{doc.Runs.Count} runs{(elapsed is TimeSpan t ? $" in {t.TotalSeconds:F0} s ({t.TotalMinutes:F1} min)" : "")}; wrote {Path.Combine(outDir, "mup.json")}, mup.csv, mup.md, {plot}" +
+        Ui.Info($"{doc.Runs.Count} runs{(elapsed is TimeSpan t ? $" in {t.TotalSeconds:F0} s ({t.TotalMinutes:F1} min); wrote {Path.Combine(outDir, "mup.json")}," : "; wrote")} {Path.Combine(outDir, "mup.csv")}, mup.md, {plot}" +
                 (curvePlot is null ? "" : $" and {curvePlot}"));
         return 0;
     }
@@ -278,8 +281,9 @@ internal static class MupCommand
     }
 }
 
-/// <summary>One panel of a figure: a title, axis labels, its lines and highlighted points (the optima).</summary>
-internal sealed record Panel(string Title, string XLabel, string YLabel, List<(string Label, double[] X, double[] Y)> Series, List<(double X, double Y)> Marks);
+/// <summary>One panel of a figure: a title, axis labels, its lines, highlighted points (the optima) and its own y range (else the figure's).</summary>
+internal sealed record Panel(string Title, string XLabel, string YLabel, List<(string Label, double[] X, double[] Y)> Series, List<(double X, double Y)> Marks,
+    double? YMin = null, double? YMax = null);
 
 /// <summary>Figures of several panels (ScottPlot's Multiplot), the y range shared.</summary>
 internal static class MupPlots
@@ -320,7 +324,7 @@ internal static class MupPlots
                     LabelFormatter = y => $"1e{y:0}",
                 };
             plot.Axes.AutoScaleX();
-            plot.Axes.SetLimitsY(yMin, yMax);
+            plot.Axes.SetLimitsY(panel.YMin ?? yMin, panel.YMax ?? yMax);
             plot.Title(panel.Title);
             plot.XLabel(panel.XLabel);
             plot.YLabel(logY ? $"{panel.YLabel} (log scale)" : panel.YLabel);
