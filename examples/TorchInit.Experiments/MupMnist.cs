@@ -122,9 +122,12 @@ public static class MupMnist
     /// <summary>
     /// Runs every parametrization × width × learning rate (in that order) on the MNIST files under <paramref name="root"/>;
     /// <paramref name="onStep"/> gets (run, steps done, steps). The training split is read once through TorchVision.NET's
-    /// dataset and a DataLoader; every run sees the same batches.
+    /// dataset and a DataLoader; every run sees the same batches. Runs of <paramref name="done"/> (by name; e.g. from an interrupted
+    /// run's partial document) are taken as they are, not trained again; <paramref name="onRun"/> gets the document so far after each
+    /// run trained.
     /// </summary>
-    public static TwinDocument Run(MupConfig config, string root, Device device, Action<string, int, int>? onStep = null)
+    public static TwinDocument Run(MupConfig config, string root, Device device, Action<string, int, int>? onStep = null,
+        IReadOnlyList<TwinRun>? done = null, Action<TwinDocument>? onRun = null)
     {
         config.Validate();
         using var trainSet = Mnist.Dataset(root, train: true);
@@ -142,10 +145,20 @@ public static class MupMnist
         foreach (var e in config.Log2LrList)
         {
             var name = RunName(p, w, e);
+            if (done?.FirstOrDefault(r => r.Name == name) is { } previous) { runs.Add(previous); continue; }
             runs.Add(RunOne(name, config, w, Math.Pow(2, e), p == "mup" ? shapes : null, data, dtype, device, (i, n) => onStep?.Invoke(name, i, n)));
+            onRun?.Invoke(Document(config, runs));
         }
-        return new TwinDocument { Experiment = Experiment, Producer = Producer.TorchSharp, Config = TwinDocument.ConfigOf(config), Runs = runs };
+        return Document(config, runs);
     }
+
+    private static TwinDocument Document(MupConfig config, List<TwinRun> runs) =>
+        new() { Experiment = Experiment, Producer = Producer.TorchSharp, Config = TwinDocument.ConfigOf(config), Runs = [.. runs] };
+
+    /// <summary>Whether two configurations describe the same experiment (the lists compared by value).</summary>
+    public static bool SameConfig(MupConfig a, MupConfig b) =>
+        a.WidthList.SequenceEqual(b.WidthList) && a.Log2LrList.SequenceEqual(b.Log2LrList) && a.ParametrizationList.SequenceEqual(b.ParametrizationList)
+        && a with { Widths = null, Log2Lrs = null, Parametrizations = null } == b with { Widths = null, Log2Lrs = null, Parametrizations = null };
 
     private sealed record Data(Tensor TrainX, Tensor TrainY, Tensor TestX, Tensor TestY);
 

@@ -30,11 +30,12 @@ internal static class MupCommand
         var test = CommonOptions.Int("--test", d.Test, "Test digits (the first of MNIST's 10,000).");
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop each run after this many steps." };
         var last = CommonOptions.Int("--last", d.Last, "The final training loss is the mean over this many last steps.");
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run: take the runs of OUT/mup.partial.json (same configuration) and train only the others." };
         var from = new Option<string[]>("--from") { Description = "Tabulate and plot these mup JSON files (their runs merged) instead of training.", AllowMultipleArgumentsPerToken = true };
         var data = MnistCommand.DataOption();
         var command = new Command("mup", "μP's learning-rate transfer (Tensor Programs V, Fig. 1): MLPs of several widths on the full MNIST, Adam over a grid of learning rates, standard parametrization against μP: the optimum per width.");
         common.AddTo(command);
-        foreach (var o in new Option[] { widths, lrs, parametrizations, readout, baseWidth, deltaWidth, epochs, batch, train, test, maxSteps, last, from, data })
+        foreach (var o in new Option[] { widths, lrs, parametrizations, readout, baseWidth, deltaWidth, epochs, batch, train, test, maxSteps, last, resume, from, data })
             command.Options.Add(o);
         command.SetAction(p => Program.Guard(() =>
         {
@@ -43,7 +44,7 @@ internal static class MupCommand
             var config = new MupConfig([.. CommonOptions.List(p.GetValue(widths)!).Select(w => int.Parse(w, CultureInfo.InvariantCulture))],
                 ParseExponents(p.GetValue(lrs)!), CommonOptions.List(p.GetValue(parametrizations)!), p.GetValue(readout)!, p.GetValue(baseWidth), p.GetValue(deltaWidth),
                 p.GetValue(epochs), p.GetValue(batch), p.GetValue(train), p.GetValue(test), p.GetValue(maxSteps), p.GetValue(last), p.GetValue(common.Seed), p.GetValue(common.Dtype)!);
-            return Run(config, p.GetValue(data)!, p.GetValue(common.Device)!, p.GetValue(common.Out)!);
+            return Run(config, p.GetValue(data)!, p.GetValue(common.Device)!, p.GetValue(common.Out)!, p.GetValue(resume));
         }));
         return command;
     }
@@ -62,9 +63,19 @@ internal static class MupCommand
         return [.. list];
     }
 
-    public static int Run(MupConfig config, string dataDir, string deviceName, string outDir)
+    public static int Run(MupConfig config, string dataDir, string deviceName, string outDir, bool resume = false)
     {
         config.Validate();
+        var partial = Path.Combine(outDir, "mup.partial.json");
+        List<TwinRun>? done = null;
+        if (resume && File.Exists(partial))
+        {
+            var previous = TwinDocument.Load(partial);
+            if (previous.Experiment != MupMnist.Experiment || !MupMnist.SameConfig(previous.ConfigAs<MupConfig>(), config))
+                throw new ArgumentException($"--resume: {partial} is another configuration ({previous.Config.ToJsonString()}).");
+            done = previous.Runs;
+            Ui.Info($"--resume: {done.Count} runs taken from {partial}");
+        }
         var device = Devices.Select(deviceName);
         var root = MnistFiles.Ensure(dataDir, Ui.Info);
         Ui.Info($"mup: MLP 784 → w → w → 10 (ReLU), w = {string.Join(", ", config.WidthList)}; {string.Join(" and ", config.ParametrizationList)}; " +
@@ -72,10 +83,12 @@ internal static class MupCommand
                 $"{config.Train} training / {config.Test} test digits, {config.Epochs} epoch(s) of batch {config.Batch}" +
                 (config.MaxSteps is int m ? $" (at most {m} steps)" : "") + $", {MupMnist.StepsPerRun(config)} steps a run; seed {config.Seed}, {config.Dtype}, {device}");
         var start = DateTime.UtcNow;
-        var doc = Ui.WithProgress("mup", MupMnist.TotalSteps(config), progress => MupMnist.Run(config, root, device, progress));
-        var elapsed = DateTime.UtcNow - start;
         Directory.CreateDirectory(outDir);
+        int remaining = MupMnist.TotalSteps(config) - (done?.Count ?? 0) * MupMnist.StepsPerRun(config);
+        var doc = Ui.WithProgress("mup", remaining, progress => MupMnist.Run(config, root, device, progress, done, d => d.Save(partial)));
+        var elapsed = DateTime.UtcNow - start;
         doc.Save(Path.Combine(outDir, "mup.json"));
+        File.Delete(partial);
         return Report(doc, elapsed, outDir);
     }
 
@@ -160,11 +173,14 @@ internal static class MupCommand
             c.WidthList.Select(w => ($"width {w}", points.Where(x => x.Parametrization == p && x.Width == w).Select(x => x.Log2Lr).ToArray(),
                 points.Where(x => x.Parametrization == p && x.Width == w).Select(x => x.FinalLoss).ToArray())).ToList(),
             optima.Where(o => o.Parametrization == p && o.Best is not null).Select(o => (o.Best!.Log2Lr, o.Best.FinalLoss)).ToList())).ToList();
-        var plot = MupPlots.Panels(Path.Combine(outDir, "mup-lr-transfer.png"), panels, 1, panels.Count, yMin - 0.02 * (yMax - yMin), yMax, logY: false);
+        // A second row: the same curves near the optimum (y up to 2.5 × the least loss).
+        double zoomMax = Math.Min(yMax, 2.5 * yMin);
+        panels.AddRange(panels.ToList().Select((x, i) => x with { Title = $"{Name(c.ParametrizationList[i])}, near the optimum", YMin = yMin - 0.05 * (zoomMax - yMin), YMax = zoomMax }));
+        var plot = MupPlots.Panels(Path.Combine(outDir, "mup-lr-transfer.png"), panels, 2, panels.Count / 2, yMin - 0.02 * (yMax - yMin), yMax, logY: false, height: 1000);
 
         // Training loss curves at one learning rate (the base width's μP optimum), every width: why the optimum moves.
         var curvePlot = LossCurves(doc, c, optima, outDir);
-        Ui.Info($"{doc.Runs.Count} runs{(elapsed is TimeSpan t ? $" in {t.TotalSeconds:F0} s ({t.TotalMinutes:F1} min)" : "")}; wrote {Path.Combine(outDir, "mup.json")}, mup.csv, mup.md, {plot}" +
+        Ui.Info($"{doc.Runs.Count} runs{(elapsed is TimeSpan t ? $" in {t.TotalSeconds:F0} s ({t.TotalMinutes:F1} min); wrote {Path.Combine(outDir, "mup.json")}," : "; wrote")} {Path.Combine(outDir, "mup.csv")}, mup.md, {plot}" +
                 (curvePlot is null ? "" : $" and {curvePlot}"));
         return 0;
     }
@@ -265,8 +281,9 @@ internal static class MupCommand
     }
 }
 
-/// <summary>One panel of a figure: a title, axis labels, its lines and highlighted points (the optima).</summary>
-internal sealed record Panel(string Title, string XLabel, string YLabel, List<(string Label, double[] X, double[] Y)> Series, List<(double X, double Y)> Marks);
+/// <summary>One panel of a figure: a title, axis labels, its lines, highlighted points (the optima) and its own y range (else the figure's).</summary>
+internal sealed record Panel(string Title, string XLabel, string YLabel, List<(string Label, double[] X, double[] Y)> Series, List<(double X, double Y)> Marks,
+    double? YMin = null, double? YMax = null);
 
 /// <summary>Figures of several panels (ScottPlot's Multiplot), the y range shared.</summary>
 internal static class MupPlots
@@ -307,7 +324,7 @@ internal static class MupPlots
                     LabelFormatter = y => $"1e{y:0}",
                 };
             plot.Axes.AutoScaleX();
-            plot.Axes.SetLimitsY(yMin, yMax);
+            plot.Axes.SetLimitsY(panel.YMin ?? yMin, panel.YMax ?? yMax);
             plot.Title(panel.Title);
             plot.XLabel(panel.XLabel);
             plot.YLabel(logY ? $"{panel.YLabel} (log scale)" : panel.YLabel);
