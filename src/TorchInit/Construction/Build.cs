@@ -33,7 +33,8 @@ namespace TorchInit;
 /// Each replaced parameter is a new <c>Parameter</c>; TorchSharp's <c>Parameter</c> constructor leaves the tensor it took over
 /// counted in <c>Tensor.TotalCount</c> without a native handle (as its own layer constructors do), so that count grows by one
 /// per replaced parameter with no native memory behind it.</para>
-/// <para><c>set_default_device</c> is process-wide: do not construct modules on other threads during the call.</para>
+/// <para><c>set_default_device</c> is process-wide: do not construct modules on other threads during the call (TorchInit's own meta
+/// constructions, this and <see cref="MuBaseShapes.FromFactory"/>, take turns).</para>
 /// </remarks>
 public static class Build
 {
@@ -112,18 +113,7 @@ public static class Build
         options ??= new InitOptions();
         InitExtensions.Validate(policy, options);
         device ??= CPU;
-        var previous = get_default_device();
-        // Layers that initialize natively before moving to the default device draw from the global generator even on the
-        // meta device: its state is put back, so constructing here consumes no random numbers.
-        using var rngState = torch.random.get_rng_state();
-        T model;
-        set_default_device(META);
-        try { model = factory(); }
-        finally
-        {
-            set_default_device(previous);
-            torch.random.set_rng_state(rngState);
-        }
+        var model = MetaConstruction.Run(factory);
         var slots = Slots(model);
         using (no_grad())
         {

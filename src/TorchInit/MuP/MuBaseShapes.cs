@@ -40,6 +40,8 @@ public sealed class MuBaseShapes
             if (p.BaseShape is null || p.Infinite is null || p.BaseShape.Count != p.Infinite.Count)
                 throw new ArgumentException($"μP base shapes: '{p.Name}' needs a base shape and one infinite flag per dimension.");
             if (p.BaseShape.Any(n => n < 0)) throw new ArgumentException($"μP base shapes: '{p.Name}' has a negative size {MuText.Shape(p.BaseShape)}.");
+            for (int i = 0; i < p.BaseShape.Count; i++)
+                if (p.Infinite[i] && p.BaseShape[i] == 0) throw new ArgumentException(MuText.ZeroInfinite(p.Name, p.BaseShape, i));
             if (!_byName.TryAdd(p.Name, p)) throw new ArgumentException($"μP base shapes: '{p.Name}' appears twice.");
         }
         if (!parameters.Any(p => p.HasInfinite))
@@ -89,6 +91,10 @@ public sealed class MuBaseShapes
     /// built on the meta device (no parameter memory, no random numbers drawn: the global generator's state is put back) and
     /// disposed: <see cref="FromModels"/> of the two.
     /// </summary>
+    /// <remarks>TorchSharp's default device and global generator are process-wide: while the factory runs, tensors that other threads
+    /// create without a device land on the meta device, and the generator's state is put back afterwards. Build base shapes once at
+    /// start-up (or <see cref="Save"/> them and <see cref="Load"/> the file), not while other threads build models; TorchInit's own meta
+    /// constructions (this and <see cref="Build"/>) take turns.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="factory"/> is null.</exception>
     /// <exception cref="ArgumentException">The widths are not positive, or <paramref name="deltaWidth"/> is not larger than <paramref name="baseWidth"/>; and as <see cref="FromModels"/>.</exception>
     public static MuBaseShapes FromFactory<T>(Func<long, T> factory, long baseWidth, long deltaWidth) where T : nn.Module
@@ -101,21 +107,8 @@ public sealed class MuBaseShapes
         return FromModels(b, d);
     }
 
-    private static T OnMeta<T>(Func<T> factory) where T : nn.Module
-    {
-        var previous = get_default_device();
-        using var rng = torch.random.get_rng_state();
-        set_default_device(META);
-        try
-        {
-            return factory() ?? throw new ArgumentException("The μP model factory returned null.");
-        }
-        finally
-        {
-            set_default_device(previous);
-            torch.random.set_rng_state(rng);
-        }
-    }
+    private static T OnMeta<T>(Func<T> factory) where T : nn.Module =>
+        MetaConstruction.Run(factory) ?? throw new ArgumentException("The μP model factory returned null.");
 
     /// <summary>The base shapes as JSON: <c>{"parameters": [{"name": "fc2.weight", "baseShape": [128, 128], "infinite": [true, true]}, …]}</c>.</summary>
     public string ToJson() => JsonSerializer.Serialize(new Document(Parameters.Select(p => (Entry?)new Entry(p.Name, p.BaseShape.ToArray(), p.Infinite.ToArray())).ToList()), JsonOptions);
@@ -126,11 +119,18 @@ public sealed class MuBaseShapes
     public static MuBaseShapes FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
+        return Parse(json, "μP base shapes", nameof(json));
+    }
+
+    /// <summary>Reads <see cref="ToJson"/>'s text; every refusal an <see cref="ArgumentException"/> for <paramref name="paramName"/>, its message starting with <paramref name="source"/>.</summary>
+    private static MuBaseShapes Parse(string json, string source, string paramName)
+    {
         Document? doc;
         try { doc = JsonSerializer.Deserialize<Document>(json, JsonOptions); }
-        catch (JsonException e) { throw new ArgumentException($"μP base shapes: not valid JSON ({e.Message}).", nameof(json), e); }
-        if (doc?.Parameters is null) throw new ArgumentException("μP base shapes: the JSON has no \"parameters\" list.", nameof(json));
-        return new MuBaseShapes(doc.Parameters.Select(e => e is null ? null! : new MuBaseShape(e.Name!, e.BaseShape!, e.Infinite!)).ToList());
+        catch (JsonException e) { throw new ArgumentException($"{source}: not valid JSON ({e.Message}).", paramName, e); }
+        if (doc?.Parameters is null) throw new ArgumentException($"{source}: the JSON has no \"parameters\" list.", paramName);
+        try { return new MuBaseShapes(doc.Parameters.Select(e => e is null ? null! : new MuBaseShape(e.Name!, e.BaseShape!, e.Infinite!)).ToList()); }
+        catch (ArgumentException e) when (paramName != nameof(json)) { throw new ArgumentException($"{source}: {e.Message.Replace("μP base shapes: ", "", StringComparison.Ordinal)}", paramName, e); }
     }
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/>.</summary>
@@ -142,12 +142,12 @@ public sealed class MuBaseShapes
 
     /// <summary>Reads base shapes saved by <see cref="Save"/>.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="ArgumentException">The file is not base shapes (see <see cref="FromJson"/>).</exception>
+    /// <exception cref="ArgumentException">The file is not base shapes (see <see cref="FromJson"/>); the message names the file.</exception>
     public static MuBaseShapes Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"No μP base shapes file '{path}'.", path);
-        return FromJson(File.ReadAllText(path));
+        return Parse(File.ReadAllText(path), $"μP base shapes file '{path}'", nameof(path));
     }
 
     /// <summary>

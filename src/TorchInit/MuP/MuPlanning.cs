@@ -44,6 +44,8 @@ internal static class MuPlanning
             return Zeroed(e, decision, MuText.ZeroQuery);
         var fill = e.Fill!;
         double s = 1;
+        if (double.IsNaN(fill.TargetStd) && !fill.Draws && info.Class != MuClass.Finite)
+            throw new ArgumentException(MuText.NoStd(e.QualifiedName, e.Scheme, fill.Distribution, info.Class));
         if (fill.Draws && fill.TargetStd != 0)
         {
             if (double.IsNaN(e.MuBaseRatio) || double.IsInfinity(e.MuBaseRatio))

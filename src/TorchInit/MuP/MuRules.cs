@@ -17,7 +17,7 @@ public enum MuClass
     Output,
     /// <summary>No fan-in dimension, an infinite fan-out (biases, normalization weights): std σ₀; Adam lr η, SGD lr η·m_out.</summary>
     VectorLike,
-    /// <summary>No dimension grows with width: std σ₀ = σ, every learning rate η.</summary>
+    /// <summary>No dimension grows with width: std σ₀ (the scheme's std at the base shape: σ itself unless the rule reads a growing fan, as PyTorch's default bias of a readout does), every learning rate η.</summary>
     Finite,
 }
 

@@ -68,7 +68,14 @@ internal static class MuText
         $"μP: '{name}' is {Shape(shape)}, narrower than its base {Shape(baseShape)} in dimension {dim}: μP models are at least as wide as their base.";
 
     public static string NoBaseStd(string name, string scheme, string distribution) =>
-        $"μP: '{name}' is drawn by {scheme} ({distribution}), which gives it no std at its base shape to scale from; use a scheme with a std (normal, uniform, truncated normal, variance scaling, orthogonal).";
+        $"μP: '{name}' is drawn by {scheme} ({distribution}), which gives it no std at its base shape to scale from; use a normal, uniform, truncated-normal or variance-scaling scheme for it (an override).";
+
+    public static string NoStd(string name, string scheme, string distribution, MuClass cls) =>
+        $"μP: '{name}' is written by {scheme} ({distribution}), which has no std for μP to set (a μP {ClassName(cls)} parameter's std follows its width); " +
+        "use a normal, uniform, truncated-normal or variance-scaling scheme for it (an override).";
+
+    public static string ZeroInfinite(string name, IEnumerable<long> baseShape, int dim) =>
+        $"μP base shapes: '{name}' has base size 0 in dimension {dim}, which grows with width ({Shape(baseShape)}): a width multiplier n/n₀ needs n₀ > 0.";
 
     public static string CannotScale(string name, string scheme, string distribution) =>
         $"μP: '{name}' is drawn by {scheme} ({distribution}), whose values cannot be scaled to μP's std; use a normal, uniform, truncated-normal or variance-scaling scheme for it (an override).";
