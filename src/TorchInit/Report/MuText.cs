@@ -71,7 +71,7 @@ internal static class MuText
         $"μP: '{name}' is drawn by {scheme} ({distribution}), which gives it no std at its base shape to scale from; use a normal, uniform, truncated-normal or variance-scaling scheme for it (an override).";
 
     public static string NoStd(string name, string scheme, string distribution, MuClass cls) =>
-        $"μP: '{name}' is written by {scheme} ({distribution}), which has no std for μP to set (a μP {ClassName(cls)} parameter's std follows its width); " +
+        $"μP: '{name}' is written by {scheme} ({distribution}), which has no std for μP to set on a μP {ClassName(cls)} parameter; " +
         "use a normal, uniform, truncated-normal or variance-scaling scheme for it (an override).";
 
     public static string ZeroInfinite(string name, IEnumerable<long> baseShape, int dim) =>
