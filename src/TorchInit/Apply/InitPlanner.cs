@@ -36,7 +36,8 @@ internal static class InitPlanner
         var root = ModuleContext.Build(module);
         // μP: the model is checked against its base shapes before anything is planned.
         var mu = policy.Mu is { } settings ? MuModel.Read(root, settings.Shapes) : null;
-        var trace = traceForward is null ? null : ForwardTrace.Record(root, traceForward);
+        var trace = traceForward is null ? null
+            : ForwardTrace.Record(root, mu is null ? traceForward : () => MuPlanning.WithReadoutMultipliers(root, policy.Mu!, traceForward));
         var b = new PlanBuilder(policy, options, root, trace);
         var (constructed, initialized) = policy.ReplaysConstruction ? Replay(root, policy, options, b.Plan) : ([], []);
         var modules = new List<ModulePlan>();
@@ -292,7 +293,10 @@ internal static class InitPlanner
             double.IsNaN(m.Gain) ? e.Gain : m.Gain, reason.Text));
     }
 
-    /// <summary>Rules of the policy that matched no module, and hints that matched only modules that are not layers.</summary>
+    /// <summary>
+    /// Rules of the policy that matched no module; rules that write parameters (overrides, bias and residual rules) but matched only
+    /// modules without parameters of their own (a container: the rule writes nothing); hints that matched only modules that are not layers.
+    /// </summary>
     private static IEnumerable<string> PolicyWarnings(ModuleContext root, InitPolicy policy)
     {
         var contexts = root.PreOrder().Where(c => !c.IsShared).ToList();
@@ -302,9 +306,18 @@ internal static class InitPlanner
                      .Concat(policy.StackedBlockRules.Select(r => (r.Match, r.Description, r.OfPreset)))
                      .Concat(policy.BiasRules.Select(r => (r.Match, r.Description, r.OfPreset)))
                      .Concat(policy.ChildOrders.Select(r => (r.Match, r.Description, r.OfPreset)))
-                     .Concat(policy.ConstructionLoops.Select(r => (r.Match, r.Description, r.OfPreset))))
+                     .Concat(policy.ConstructionLoops.Select(r => (r.Match, r.Description, r.OfPreset)))
+                     .Concat(policy.ResidualScales.Select(r => (r.Match, r.Description, r.OfPreset))))
             if (!rule.OfPreset && !contexts.Any(rule.Match))
                 yield return PlanText.MatchesNothing(rule.Description, PlanText.Paths(paths));
+        foreach (var rule in policy.Overrides.Select(r => (r.Match, r.Description, r.OfPreset))
+                     .Concat(policy.BiasRules.Select(r => (r.Match, r.Description, r.OfPreset)))
+                     .Concat(policy.ResidualScales.Select(r => (r.Match, r.Description, r.OfPreset))))
+        {
+            var matched = rule.OfPreset ? [] : contexts.Where(rule.Match).ToList();
+            if (matched.Count > 0 && !matched.Any(c => c.OwnParameters().Any()))
+                yield return PlanText.MatchesNoParameters(rule.Description, string.Join(", ", matched.Take(6).Select(c => c.ToString())));
+        }
         foreach (var hint in policy.Hints)
         {
             var matched = contexts.Where(hint.Match).ToList();

@@ -93,7 +93,8 @@ public static class Lsuv
     /// <param name="batch">A batch the model accepts (the paper uses one mini-batch of training data).</param>
     /// <param name="options">The options (null: the paper's).</param>
     /// <returns>The start's report and one row per layer.</returns>
-    /// <exception cref="ArgumentException">The options are out of range, or no layer runs in the forward pass.</exception>
+    /// <exception cref="ArgumentException">The options are out of range, the start is a μP policy (LSUV's unit variances would undo
+    /// μP's width scaling), or no layer runs in the forward pass.</exception>
     public static LsuvReport ApplyLsuv(this nn.Module<Tensor, Tensor> model, Tensor batch, LsuvOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -139,6 +140,8 @@ public static class Lsuv
         if (!(options.Tolerance > 0) || !double.IsFinite(options.Tolerance)) throw new ArgumentException($"Tolerance must be positive, got {options.Tolerance}.", nameof(options));
         if (!(options.TargetVariance > 0) || !double.IsFinite(options.TargetVariance)) throw new ArgumentException($"TargetVariance must be positive, got {options.TargetVariance}.", nameof(options));
         if (options.MaxIterations < 0) throw new ArgumentException($"MaxIterations must be at least 0, got {options.MaxIterations}.", nameof(options));
+        if (options.Start is null) throw new ArgumentException("Start must be a policy or scheme.", nameof(options));
+        if (options.Start.Mu is not null) throw new ArgumentException(MuText.LsuvStart, nameof(options));
     }
 
     /// <summary>Rescales one layer's weight until |Var(output) − target| &lt; tolerance or the iterations run out; <paramref name="forward"/> runs the batch again and returns the layer's new variance.</summary>

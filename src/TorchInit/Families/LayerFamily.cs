@@ -57,6 +57,12 @@ internal abstract class LayerFamily
     /// </summary>
     public virtual WidthRole[] WidthRoles(ModuleContext c, string name, int rank) => MuRules.DefaultRoles(rank);
 
+    /// <summary>
+    /// How many leading rows (of dimension 0) of parameter <paramref name="name"/> of shape <paramref name="shape"/> are an attention's
+    /// query projection, zeroed under μP's <see cref="MuOptions.ZeroQueries"/> (all of them for a query-only weight); null when it has none.
+    /// </summary>
+    public virtual long? QueryRows(ModuleContext c, string name, IReadOnlyList<long> shape) => null;
+
     /// <summary>Whether <see cref="TorchDefault"/> knows every tensor of the family's modules, so that <see cref="Build"/> can construct them on the meta device.</summary>
     public virtual bool KnowsEveryDefault => false;
 }

@@ -52,9 +52,13 @@ internal sealed class LinearConvFamily : LayerFamily
         _ => null,
     };
 
-    /// <summary>μP's layout: a ConvTranspose weight [in, out/groups, k…] is fan-in first; the rest PyTorch's rule.</summary>
+    /// <summary>
+    /// μP's layout: a ConvTranspose weight [in, out/groups, k…] is fan-in first, except a depthwise one (groups = in_channels: one
+    /// input channel a group, so its dimension 0 counts groups, not fan-in), which is laid out as the depthwise Conv it mirrors
+    /// (channels fan-out, the per-group count fan-in: an input-class weight); the rest PyTorch's rule.
+    /// </summary>
     public override WidthRole[] WidthRoles(ModuleContext c, string name, int rank) =>
-        name == "weight" && rank >= 2 && c.Module is ConvolutionTranspose
+        name == "weight" && rank >= 2 && c.Module is ConvolutionTranspose t && !(t.groups > 1 && t.in_channels == t.groups)
             ? [WidthRole.FanIn, WidthRole.FanOut, .. Enumerable.Repeat(WidthRole.None, rank - 2)]
             : MuRules.DefaultRoles(rank);
 

@@ -30,6 +30,14 @@ internal sealed class TransformerFamily : LayerFamily
     public override WidthRole[] WidthRoles(ModuleContext c, string name, int rank) =>
         name.Contains("bias", StringComparison.Ordinal) ? MuRules.AllFanOut(rank) : MuRules.DefaultRoles(rank);
 
+    /// <summary>μP's zero queries: an attention's <c>in_proj_weight</c> [3d, d] has q in its first d rows; <c>q_proj_weight</c> (separate projections, kdim/vdim ≠ d) is q alone.</summary>
+    public override long? QueryRows(ModuleContext c, string name, IReadOnlyList<long> shape) => name switch
+    {
+        "in_proj_weight" when shape.Count == 2 && shape[0] % 3 == 0 => shape[0] / 3,
+        "q_proj_weight" when shape.Count == 2 => shape[0],
+        _ => null,
+    };
+
     /// <summary>Whether <paramref name="module"/> is a native module whose parameters are read by name, as parts.</summary>
     public static bool HasParts(nn.Module module) => module is MultiheadAttention || Containers.Any(t => t.IsInstanceOfType(module));
 

@@ -8,7 +8,8 @@ public sealed record MuOptions
 
     /// <summary>
     /// Whether attention queries start at 0: the query block (the first d rows) of every <c>MultiheadAttention</c>'s
-    /// <c>in_proj_weight</c>, and the weights of layers matched by <see cref="QueryLayers"/>. Not drawn. Default false.
+    /// <c>in_proj_weight</c> (its whole <c>q_proj_weight</c> when it has separate projections, kdim or vdim ≠ d), and the weights of
+    /// layers matched by <see cref="QueryLayers"/>. Not drawn. Default false.
     /// </summary>
     public bool ZeroQueries { get; init; }
 

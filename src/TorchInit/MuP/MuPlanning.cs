@@ -16,6 +16,13 @@ internal static class MuPlanning
         Revise(plan.Replay, model, mu);
         Revise(plan.Parameters, model, mu);
         plan.PolicyWarnings.AddRange(model.Warnings);
+        plan.Readouts.AddRange(Readouts(root, mu));
+    }
+
+    /// <summary>Each μP readout of the model with its m_in = in_features / the base's (throws when one was given another m_in).</summary>
+    private static List<(MuReadoutModule Readout, double WidthMultiplier)> Readouts(ModuleContext root, MuSettings mu)
+    {
+        var list = new List<(MuReadoutModule, double)>();
         foreach (var c in root.PreOrder().Where(c => !c.IsShared && c.Module is MuReadoutModule))
         {
             var readout = (MuReadoutModule)c.Module;
@@ -23,7 +30,26 @@ internal static class MuPlanning
             double m = b.BaseShape.Count == 2 && b.BaseShape[1] > 0 ? (double)readout.InFeatures / b.BaseShape[1] : 1;
             if (!double.IsNaN(readout.WidthMultiplier) && Math.Abs(readout.WidthMultiplier - m) > 1e-12 * m)
                 throw new ArgumentException(MuText.ReadoutMultiplierDiffers(c.Path, readout.WidthMultiplier, m));
-            plan.Readouts.Add((readout, m));
+            list.Add((readout, m));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="forward"/> (the planner's traced sample forward) with every readout whose m_in is not known yet given it
+    /// for the call and unset again after: a plan writes nothing, and a readout refuses to run without its multiplier.
+    /// </summary>
+    public static void WithReadoutMultipliers(ModuleContext root, MuSettings mu, Action forward)
+    {
+        var unset = Readouts(root, mu).Where(r => double.IsNaN(r.Readout.WidthMultiplier)).ToList();
+        try
+        {
+            foreach (var (readout, m) in unset) readout.WidthMultiplier = m;
+            forward();
+        }
+        finally
+        {
+            foreach (var (readout, _) in unset) readout.WidthMultiplier = double.NaN;
         }
     }
 
@@ -31,16 +57,21 @@ internal static class MuPlanning
     {
         for (int i = 0; i < entries.Count; i++)
             if (model.ByName.TryGetValue(entries[i].QualifiedName, out var info))
-                entries[i] = Revise(entries[i], info, mu);
+                entries[i] = Revise(entries[i], info, model.QueryRows.TryGetValue(entries[i].QualifiedName, out var rows) ? rows : null, mu);
     }
 
-    private static PlannedParameter Revise(PlannedParameter e, MuParameter info, MuSettings mu)
+    /// <param name="e">The entry.</param>
+    /// <param name="info">Its μP class and multipliers.</param>
+    /// <param name="queryRows">Its leading rows that are an attention's query projection, if any.</param>
+    /// <param name="mu">The μP settings.</param>
+    private static PlannedParameter Revise(PlannedParameter e, MuParameter info, long? queryRows, MuSettings mu)
     {
+        if (!mu.Options.ZeroQueries) queryRows = null;
         var decision = new MuDecision(info.Class, info.WidthMultiplier, double.NaN);
         if (!e.Writes) return e with { Mu = decision };
         if (mu.Options.ZeroReadout && info.Class == MuClass.Output && e.Name == "weight")
             return Zeroed(e, decision, MuText.ZeroReadout);
-        if (mu.IsQueryLayer(e.Path) && e.Name == "weight")
+        if ((mu.IsQueryLayer(e.Path) && e.Name == "weight") || queryRows >= e.Tensor.shape[0])
             return Zeroed(e, decision, MuText.ZeroQuery);
         var fill = e.Fill!;
         double s = 1;
@@ -55,10 +86,10 @@ internal static class MuPlanning
                 fill = fill.Narrowed(1 / s) ?? throw new ArgumentException(MuText.CannotScale(e.QualifiedName, e.Scheme, fill.Distribution));
         }
         string reason = MuText.Reason(info, s);
-        if (mu.Options.ZeroQueries && e.Name == "in_proj_weight" && e.Tensor.dim() == 2 && e.Tensor.shape[0] % 3 == 0)
+        if (queryRows is long rows)
         {
-            fill = new LeadingRowsZeroFill(fill, e.Tensor.shape[0] / 3);
-            reason = $"{reason}; {MuText.ZeroQueryBlock(e.Tensor.shape[0] / 3)}";
+            fill = new LeadingRowsZeroFill(fill, rows);
+            reason = $"{reason}; {MuText.ZeroQueryBlock(rows)}";
         }
         return e with
         {

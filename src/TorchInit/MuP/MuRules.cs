@@ -133,12 +133,16 @@ internal static class MuRules
 internal sealed class MuModel
 {
     private MuModel(List<(MuParameter Info, TorchSharp.Modules.Parameter Parameter, ModuleContext Holder)> parameters,
-        Dictionary<string, MuParameter> byName, List<string> warnings)
+        Dictionary<string, MuParameter> byName, Dictionary<string, long> queryRows, List<string> warnings)
     {
         Parameters = parameters;
         ByName = byName;
+        QueryRows = queryRows;
         Warnings = warnings;
     }
+
+    /// <summary>Parameters holding an attention's query projection in their leading rows (<see cref="LayerFamily.QueryRows"/>): name to row count.</summary>
+    public IReadOnlyDictionary<string, long> QueryRows { get; }
 
     /// <summary>The distinct parameters in pre-order, with the module that holds each first.</summary>
     public IReadOnlyList<(MuParameter Info, TorchSharp.Modules.Parameter Parameter, ModuleContext Holder)> Parameters { get; }
@@ -163,6 +167,7 @@ internal sealed class MuModel
         var byName = new Dictionary<string, MuParameter>(StringComparer.Ordinal);
         var byStorage = new Dictionary<object, MuParameter>();
         var warnings = new List<string>();
+        var queryRows = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var c in root.PreOrder().Where(c => !c.IsShared))
         {
             var family = LayerTaxonomy.Of(c).Family;
@@ -181,9 +186,10 @@ internal sealed class MuModel
                 }
                 byStorage.Add(key, own);
                 byName[q] = own;
+                if (family.QueryRows(c, name, p.shape) is long rows) queryRows[q] = rows;
                 list.Add((own, p, c));
             }
         }
-        return new MuModel(list, byName, warnings);
+        return new MuModel(list, byName, queryRows, warnings);
     }
 }

@@ -129,6 +129,7 @@ public sealed partial record InitPolicy
         BiasRules = [.. BiasRules.Select(r => r with { OfPreset = true })],
         ChildOrders = [.. ChildOrders.Select(r => r with { OfPreset = true })],
         ConstructionLoops = [.. ConstructionLoops.Select(r => r with { OfPreset = true })],
+        ResidualScales = [.. ResidualScales.Select(r => r with { OfPreset = true })],
     };
 
     internal Rule<BiasRule>? BiasFor(ModuleContext c) => BiasRules.LastOrDefault(r => r.Match(c));

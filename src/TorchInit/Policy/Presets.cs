@@ -21,9 +21,8 @@ public sealed partial record InitPolicy
         const string cite = "GPT-2 (Radford et al. 2019; HF GPT2PreTrainedModel._init_weights)";
         var policy = Fixed(InitScheme.Normal(Positive(std)), $"{cite}: Linear N(0, {Num(std)}²), bias 0",
             InitScheme.Normal(std), $"{cite}: Embedding N(0, {Num(std)}²)", $"{cite}: LayerNorm weight 1, bias 0");
-        foreach (var glob in ResidualProjectionGlobs)
-            policy = policy.ScaleResidual(glob, layers, $"GPT-2: residual output projection, std / √(2·n_layer) = {Num(std)} / √{2 * layers}");
-        return policy;
+        // One rule for the three globs: a model names its residual projections one way, and one that matches none of them is warned about.
+        return policy.ScaleResidual(ResidualProjectionGlobs, layers, $"GPT-2: residual output projection ({string.Join(", ", ResidualProjectionGlobs)}), std / √(2·n_layer) = {Num(std)} / √{2 * layers}");
     }
 
     /// <summary>
@@ -67,14 +66,15 @@ public sealed partial record InitPolicy
     /// <param name="pathGlob">A dotted-path glob ("*out_proj", "blocks.*.mlp.fc2").</param>
     /// <param name="depth">The number of blocks; at least 1.</param>
     /// <exception cref="ArgumentException"><paramref name="depth"/> is below 1.</exception>
-    public InitPolicy ScaleResidual(string pathGlob, int depth) => ScaleResidual(pathGlob, depth, null);
+    public InitPolicy ScaleResidual(string pathGlob, int depth) =>
+        ScaleResidual([pathGlob], depth, $"ScaleResidual(\"{pathGlob}\", {depth}): residual output projection, std / √(2·{depth})");
 
-    internal InitPolicy ScaleResidual(string pathGlob, int depth, string? description)
+    /// <summary>One residual rule for layers whose path matches any of <paramref name="pathGlobs"/>.</summary>
+    internal InitPolicy ScaleResidual(IReadOnlyList<string> pathGlobs, int depth, string description)
     {
         if (depth < 1) throw new ArgumentException($"depth must be at least 1, got {depth}.", nameof(depth));
-        var match = Glob.Matcher(pathGlob);
-        return this with { ResidualScales = [.. ResidualScales, new(c => match(c.Path), Math.Sqrt(2.0 * depth),
-            description ?? $"ScaleResidual(\"{pathGlob}\", {depth}): residual output projection, std / √(2·{depth})")] };
+        var matchers = pathGlobs.Select(Glob.Matcher).ToList();
+        return this with { ResidualScales = [.. ResidualScales, new(c => matchers.Any(m => m(c.Path)), Math.Sqrt(2.0 * depth), description)] };
     }
 
     /// <summary>As <see cref="ScaleResidual(string, int)"/> with a given factor: the std of matching layers is multiplied by <paramref name="factor"/>.</summary>

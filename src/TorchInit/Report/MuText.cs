@@ -36,6 +36,8 @@ internal static class MuText
     public static string Note(MuParameter p, double scale) => $"μP {ClassName(p.Class)}, m = {Num(p.WidthMultiplier)}, scale {Num(scale)}";
 
     public const string ZeroReadout = "μP: output weight zero-initialized (MuOptions.ZeroReadout)";
+    public const string LsuvStart =
+        "LSUV with a μP start: LSUV rescales every layer to a fixed output variance, which undoes μP's width scaling of hidden and output layers; initialize with the μP policy alone (ApplyInit), or LSUV from a standard one.";
     public const string ZeroQuery = "μP: query projection zero-initialized (MuOptions.ZeroQueries, QueryLayers)";
     public static string ZeroQueryBlock(long rows) => $"query block (rows 0–{rows - 1}) zero (MuOptions.ZeroQueries)";
 
