@@ -559,6 +559,31 @@ public class MuPModelTests
         ("pool", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()),
         ("head", readout ? new MuReadout(w, 10) : nn.Linear(w, 10)));
 
+    /// <summary>
+    /// FanConvention.Layer reads a convolution's channels per group; a depthwise layer has one input channel and out/in output
+    /// channels a group at every width, so its σ₀ at the base shape is its own: Glorot √(2/(9 + 2·9)) for a 3×3 with multiplier 2,
+    /// and μP (an input-class weight) leaves it as it is, plain and transposed.
+    /// </summary>
+    [Fact]
+    public void Depthwise_convolutions_under_the_layer_fan_convention_keep_their_glorot_std_at_every_width()
+    {
+        using var scope = NewDisposeScope();
+        static Sequential Net(long w) => nn.Sequential(("stem", nn.Conv2d(3, w, 1)), ("dw", nn.Conv2d(w, 2 * w, 3, groups: w)),
+            ("up", nn.ConvTranspose2d(2 * w, 2 * w, 3, groups: 2 * w)), ("out", nn.Conv2d(2 * w, 4, 1)));
+        var shapes = MuBaseShapes.FromFactory(Net, 8, 16);
+        var options = new InitOptions { Seed = 5, FanConvention = FanConvention.Layer };
+        var report = Net(64).ApplyInit(InitPolicy.Of(InitScheme.GlorotNormal).MuP(shapes), options);
+        var plain = Net(64).PlanInit(InitPolicy.Of(InitScheme.GlorotNormal), options);
+        Assert.Equal(Math.Sqrt(2.0 / (9 + 18)), plain["dw.weight"].TargetStd, 12);
+        Assert.Equal(Math.Sqrt(2.0 / (9 + 9)), plain["up.weight"].TargetStd, 12);
+        foreach (var name in new[] { "dw.weight", "up.weight" })
+        {
+            Assert.Equal(MuClass.Input, report[name].MuClass);
+            Assert.Equal(plain[name].TargetStd, report[name].TargetStd, 12);
+            Assert.Equal(1.0, report[name].MuScale, 12);
+        }
+    }
+
     [Fact]
     public void Cnn_stem_input_convs_hidden_depthwise_input_batchnorm_vector_like_readout_output()
     {

@@ -95,11 +95,13 @@ public readonly record struct Fans(long FanIn, long FanOut)
         if (convention == FanConvention.Torch || layer is not Convolution conv)
             return torchFans;
         // The channels per group as the weight's shape holds them (the layer's own counts for its own weight; a μP base shape's otherwise):
-        // Conv [out, in/g, k…], ConvTranspose [in, out/g, k…].
+        // Conv [out, in/g, k…], ConvTranspose [in, out/g, k…]. A depthwise layer (groups = in_channels) has one input channel a group
+        // at every width, so its per-group counts are the layer's own (a base shape's dimension 0 counts fewer groups, not fewer channels a group).
         long groups = Math.Max(conv.groups, 1);
         bool transposed = layer is ConvolutionTranspose;
-        long inPerGroup = transposed ? weightShape[0] / groups : weightShape[1];
-        long outPerGroup = transposed ? weightShape[1] : weightShape[0] / groups;
+        bool depthwise = groups > 1 && conv.in_channels == groups;
+        long inPerGroup = transposed ? (depthwise ? 1 : weightShape[0] / groups) : weightShape[1];
+        long outPerGroup = transposed ? weightShape[1] : depthwise ? conv.out_channels / groups : weightShape[0] / groups;
         long receptive = Receptive(weightShape, parameterName);
         return new Fans(Times(inPerGroup, receptive, weightShape, parameterName), Times(outPerGroup, receptive, weightShape, parameterName));
     }
