@@ -318,6 +318,9 @@ internal static class InitPlanner
             if (matched.Count > 0 && !matched.Any(c => c.OwnParameters().Any()))
                 yield return PlanText.MatchesNoParameters(rule.Description, string.Join(", ", matched.Take(6).Select(c => c.ToString())));
         }
+        foreach (var signature in policy.Signatures)
+            if (!contexts.Any(signature.Match))
+                yield return PlanText.NotOfPresetFamily(signature.Description, PlanText.Paths(paths));
         foreach (var hint in policy.Hints)
         {
             var matched = contexts.Where(hint.Match).ToList();

@@ -52,6 +52,7 @@ internal sealed record UniformFill(double Low, double High) : Fill
     /// <summary>The σ the scheme computed (a variance-scaling uniform: b = √3σ), reported as is.</summary>
     public double? ExactStd { get => _std; init => _std = value; }
     public override double Bound => (High - Low) / 2;
+    public override string? Problem(Tensor t) => TensorCheck.OutOfRange(t, "U(low, high)", ("low", Low), ("high", High));
     public override Moments? Write(Tensor t, Sampler sampler) => sampler.Uniform(t, Low, High);
     public override Fill? Narrowed(double divisor)
     {
@@ -70,6 +71,9 @@ internal sealed record TruncatedNormalFill(double Mean, double Std, double A, do
     public override double TargetStd => _target ?? Std;
     public double? ExactTargetStd { get => _target; init => _target = value; }
     public override double Bound => Math.Max(B - Mean, Mean - A);
+    /// <summary>The inverse-CDF draw multiplies by σ√2, adds the mean and clamps to [a, b] in the tensor's dtype: each must fit it.</summary>
+    public override string? Problem(Tensor t) =>
+        TensorCheck.OutOfRange(t, "the truncated normal", ("std × √2", Std * Math.Sqrt(2.0)), ("mean", Mean), ("a", A), ("b", B));
     public override Moments? Write(Tensor t, Sampler sampler) => sampler.TruncatedNormal(t, Mean, Std, A, B);
     public override Fill? Narrowed(double divisor) =>
         new TruncatedNormalFill(Mean, Std / divisor, Mean + (A - Mean) / divisor, Mean + (B - Mean) / divisor) { ExactTargetStd = _target / divisor };
@@ -83,6 +87,8 @@ internal sealed record ConstantFill(double Value, (long Start, long Length, doub
     public override double Bound => 0;
     public override bool Draws => false;
 
+    public override string? Problem(Tensor t) =>
+        TensorCheck.OutOfRange(t, "the constant", ("value", Value), ("slice value", Slice?.Value ?? 0));
     public override Moments? Write(Tensor t, Sampler sampler)
     {
         ExactSampling.Fill(t, Value);
@@ -134,6 +140,7 @@ internal sealed record PaddingRowFill(Fill Inner, long Row) : Fill
     public override string Distribution => Inner.Distribution;
     public override double TargetStd => Inner.TargetStd;
     public override double Bound => Inner.Bound;
+    public override string? Problem(Tensor t) => Inner.Problem(t);
 
     public override Moments? Write(Tensor t, Sampler sampler)
     {

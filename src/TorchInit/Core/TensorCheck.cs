@@ -13,6 +13,29 @@ internal static class TensorCheck
     /// <summary>The dtypes random fills write: float16, bfloat16, float32, float64.</summary>
     public static bool IsFloating(ScalarType t) => t is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
 
+    /// <summary>The largest finite value of a floating dtype (float16 65504, bfloat16 ≈ 3.39e38, float32 ≈ 3.40e38), or null for another dtype.</summary>
+    public static double? MaxFinite(ScalarType t) => t switch
+    {
+        ScalarType.Float16 => 65504.0,
+        ScalarType.BFloat16 => 3.3895313892515355e38,
+        ScalarType.Float32 => float.MaxValue,
+        ScalarType.Float64 => double.MaxValue,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Why the numbers a fill hands libtorch as scalars cannot be written to <paramref name="t"/>'s floating dtype (one lies outside
+    /// its finite range: libtorch would throw, part-way through a fill done in several steps), or null.
+    /// </summary>
+    public static string? OutOfRange(Tensor t, string fill, params (string Name, double Value)[] scalars)
+    {
+        if (MaxFinite(t.dtype) is not double max) return null;
+        foreach (var (name, value) in scalars)
+            if (Math.Abs(value) > max)
+                return $"{fill}'s {name} {value:G6} is outside {t.dtype}'s range (±{max:G6}); use a wider dtype or a smaller scale";
+        return null;
+    }
+
     /// <summary>Throws the exception a write of <paramref name="fill"/> to <paramref name="t"/> would end in, before anything is written.</summary>
     /// <exception cref="ObjectDisposedException">The tensor was disposed.</exception>
     /// <exception cref="InvalidOperationException">The tensor is on the meta device (no storage).</exception>

@@ -116,7 +116,7 @@ internal sealed record LeadingRowsZeroFill(Fill Rest, long Rows) : Fill
     public override double Bound => Rest.Bound;
     public override bool Draws => Rest.Draws;
     public override string? Problem(TorchSharp.torch.Tensor t) =>
-        t.dim() == 0 || t.shape[0] <= Rows ? $"shape {Check.Shape(t.shape)} has no rows after the first {Rows}" : null;
+        t.dim() == 0 || t.shape[0] <= Rows ? $"shape {Check.Shape(t.shape)} has no rows after the first {Rows}" : Rest.Problem(t);
     public override Fill? Narrowed(double divisor) => Rest.Narrowed(divisor) is { } r ? this with { Rest = r } : null;
 
     public override Moments? Write(TorchSharp.torch.Tensor t, Sampler sampler)

@@ -43,6 +43,17 @@ public sealed partial record InitPolicy
     public InitPolicy ReplayingConstruction() => this with { ReplaysConstruction = true };
 
     internal IReadOnlyList<Rule<BiasRule>> BiasRules { get; init; } = [];
+
+    /// <summary>A zoo preset's expectations of the model it is for: each that no module meets is a policy warning (the preset applied to another family).</summary>
+    internal IReadOnlyList<Rule<bool>> Signatures { get; init; } = [];
+
+    /// <summary>This preset expects a module at each of <paramref name="pathGlobs"/> (torchvision's names; a model without one is not of the preset's family).</summary>
+    internal InitPolicy Expects(string preset, params string[] pathGlobs) =>
+        this with { Signatures = [.. Signatures, .. pathGlobs.Select(g => { var m = Glob.Matcher(g); return new Rule<bool>(c => m(c.Path), true, PlanText.PresetExpects(preset, $"a module '{g}'")); })] };
+
+    /// <summary>This preset expects a module for which <paramref name="match"/> holds (<paramref name="what"/>, as the warning says it).</summary>
+    internal InitPolicy Expects(string preset, Func<ModuleContext, bool> match, string what) =>
+        this with { Signatures = [.. Signatures, new Rule<bool>(match, true, PlanText.PresetExpects(preset, what))] };
     internal IReadOnlyList<Rule<BlockLoop>> ConstructionLoops { get; init; } = [];
 
     /// <summary>

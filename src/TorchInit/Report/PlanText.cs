@@ -152,6 +152,9 @@ internal static class PlanText
         $"'{parameter}' [{3 * d}, {d}] looks like a fused q, k, v projection; it was drawn as one matrix by {scheme} (std {Num4(whole)}). " +
         $"If it is q, k and v stacked, StackedBlocks(\"{path}\", 3) draws each [{d}, {d}] block with its own fans (std {Num4(perBlock)})";
     public static string MatchesNothing(string rule, string paths) => $"{rule} matches no module of this model (paths and globs are case-sensitive: {paths})";
+    public static string PresetExpects(string preset, string what) => $"{preset} expects {what}";
+    public static string NotOfPresetFamily(string expectation, string paths) =>
+        $"{expectation}, and this model has none, so it is likely not of the preset's family and would not get that model's init ({paths})";
     public static string MatchesNoParameters(string rule, string modules) =>
         $"{rule} matches only modules without parameters of their own ({modules}), so it writes nothing: a rule names the layers themselves (a glob such as \"head.*\" reaches the layers inside a container)";
     public static string HintOnNonLayers(string hint, string modules) =>

@@ -73,7 +73,7 @@ namespace TorchInit.Schemes
             var ph = diag(r, 0).sign();
             q = q.mul(ph);
             if (rows < cols) q = q.t();
-            x.view(rows, cols).copy_(q);
+            x.copy_(q.reshape(x.shape));   // any layout: a non-contiguous view is written element by element, in row-major order
             x.mul_(gain);
         }
     }

@@ -51,7 +51,7 @@ public sealed partial record InitPolicy
             return (zeroInitResidual
                 ? p.ZeroLastNormIn(c => c.Parent is { } stage && stage.Parent is { Path: "" } && stage.Name.StartsWith("layer", StringComparison.Ordinal),
                     "torchvision resnet: zero_init_residual (layer1…layer4 blocks)")
-                : p).AsPreset();
+                : p).AsPreset().Expects("torchvision resnet preset", "layer1", "fc");
         }
 
         /// <summary>
@@ -62,11 +62,12 @@ public sealed partial record InitPolicy
         {
             var p = Rule(AsConstructed, "vgg", "Conv2d kaiming_normal_(mode='fan_out', nonlinearity='relu'), bias 0", Is<Conv2d>, KaimingNormalFanOutRelu);
             p = Norms(p, "vgg", groupNorm: false);
-            return Rule(p, "vgg", "Linear normal_(0, 0.01), bias 0", Is<Linear>, InitScheme.Normal(0.01)).AsPreset();
+            return Rule(p, "vgg", "Linear normal_(0, 0.01), bias 0", Is<Linear>, InitScheme.Normal(0.01)).AsPreset()
+                .Expects("torchvision vgg preset", "features", "classifier");
         }
 
         /// <summary>alexnet: no init loop of its own; every layer as PyTorch constructs it.</summary>
-        public static InitPolicy AlexNet() => AsConstructed;
+        public static InitPolicy AlexNet() => AsConstructed.Expects("torchvision alexnet preset", "features", "classifier");
 
         /// <summary>
         /// mobilenet_v2, mobilenet_v3_small/large: the children <c>features</c>, <c>avgpool</c>, <c>classifier</c> constructed and
@@ -78,7 +79,8 @@ public sealed partial record InitPolicy
             var p = Rule(AsConstructed.VisitOrder("", "features", "avgpool", "classifier"), "mobilenet", "Conv2d kaiming_normal_(mode='fan_out'), bias 0",
                 Is<Conv2d>, KaimingNormalFanOut);
             p = Norms(p, "mobilenet", groupNorm: true);
-            return Rule(p, "mobilenet", "Linear normal_(0, 0.01), bias 0", Is<Linear>, InitScheme.Normal(0.01)).AsPreset();
+            return Rule(p, "mobilenet", "Linear normal_(0, 0.01), bias 0", Is<Linear>, InitScheme.Normal(0.01)).AsPreset()
+                .Expects("torchvision mobilenet preset", "features", "classifier");
         }
 
         /// <summary>
@@ -90,7 +92,7 @@ public sealed partial record InitPolicy
             var p = Rule(AsConstructed, "googlenet", "Conv2d and Linear trunc_normal_(std=0.01, a=-2, b=2), bias as constructed",
                 c => Is<Conv2d>(c) || Is<Linear>(c), InitScheme.TruncatedNormal(0.0, 0.01, -2, 2));
             p = p.ForBias<Conv2d>(BiasInit.Keep).ForBias<Linear>(BiasInit.Keep);
-            return Norms(p, "googlenet", groupNorm: false).AsPreset();
+            return Norms(p, "googlenet", groupNorm: false).AsPreset().Expects("torchvision googlenet preset", "inception3a");
         }
 
         /// <summary>
@@ -105,7 +107,7 @@ public sealed partial record InitPolicy
             p = Rule(p, "inception_v3", "AuxLogits.fc trunc_normal_(std=0.001, a=-2, b=2) (its stddev attribute)",
                 c => c.Path == "AuxLogits.fc", InitScheme.TruncatedNormal(0.0, 0.001, -2, 2));
             p = p.ForBias<Conv2d>(BiasInit.Keep).ForBias<Linear>(BiasInit.Keep);
-            return Norms(p, "inception_v3", groupNorm: false).AsPreset();
+            return Norms(p, "inception_v3", groupNorm: false).AsPreset().Expects("torchvision inception_v3 preset", "Mixed_5b");
         }
     }
 }

@@ -35,7 +35,8 @@ public sealed partial record InitPolicy
             p = Rule(p, "vit", "conv stem conv_proj.conv_last normal_(std=math.sqrt(2.0 / out_channels)), bias 0",
                 c => c.Path == "conv_proj.conv_last" && Is<Conv2d>(c), InitScheme.Normal(FanScale.SqrtOf(2.0, FanMode.FanOut)));
             p = Rule(p, "vit", "heads.pre_logits trunc_normal_(std=math.sqrt(1 / fan_in)), bias 0", c => c.Path == "heads.pre_logits" && Is<Linear>(c), TruncatedNormalOverFanIn);
-            return Rule(p, "vit", "heads.head weight 0, bias 0", c => c.Path == "heads.head" && Is<Linear>(c), InitScheme.Zeros).AsPreset();
+            return Rule(p, "vit", "heads.head weight 0, bias 0", c => c.Path == "heads.head" && Is<Linear>(c), InitScheme.Zeros).AsPreset()
+                .Expects("torchvision vit preset", "conv_proj", "encoder.layers");
         }
 
         /// <summary>
@@ -46,7 +47,8 @@ public sealed partial record InitPolicy
         /// </summary>
         public static InitPolicy ConvNeXt() =>
             Rule(AsConstructed, "convnext", "Conv2d and Linear trunc_normal_(std=0.02), bias 0", c => Is<Conv2d>(c) || Is<Linear>(c),
-                InitScheme.TruncatedNormal(0.02)).AsPreset();
+                InitScheme.TruncatedNormal(0.02)).AsPreset()
+                .Expects("torchvision convnext preset", c => c.OwnParameters().Any(p => p.Name == "layer_scale"), "a block with a 'layer_scale' parameter (a CNBlock)");
 
         /// <summary>
         /// efficientnet_b0…b7, efficientnet_v2_s/m/l and <c>EfficientNet(inverted_residual_setting=[MBConvConfig/FusedMBConvConfig…], dropout=…)</c>:
@@ -60,7 +62,8 @@ public sealed partial record InitPolicy
             var p = Rule(AsConstructed, "efficientnet", "Conv2d kaiming_normal_(mode='fan_out'), bias 0", Is<Conv2d>, KaimingNormalFanOut);
             p = Norms(p, "efficientnet", groupNorm: true);
             return Rule(p, "efficientnet", "Linear uniform_(-1.0 / math.sqrt(out_features), 1.0 / math.sqrt(out_features)), bias 0", Is<Linear>,
-                InitScheme.Uniform(FanScale.OverSqrt(1.0, FanMode.FanOut))).AsPreset();
+                InitScheme.Uniform(FanScale.OverSqrt(1.0, FanMode.FanOut))).AsPreset()
+                .Expects("torchvision efficientnet preset", "features", "classifier", "features.*.*.block");
         }
     }
 }
