@@ -61,7 +61,7 @@ public class CoreEdgeCaseTests
         long[] baseShape = layout switch
         {
             "contig" => shape,
-            "t" => shape.Reverse().ToArray(),
+            "t" => Enumerable.Reverse(shape).ToArray(),
             "slice" => [shape[0] * 2, .. shape.Skip(1)],
             "expand" => [1, .. shape.Skip(1)],
             _ => throw new ArgumentException(layout),
