@@ -54,6 +54,7 @@ public sealed partial record InitPolicy
     /// <summary>This preset expects a module for which <paramref name="match"/> holds (<paramref name="what"/>, as the warning says it).</summary>
     internal InitPolicy Expects(string preset, Func<ModuleContext, bool> match, string what) =>
         this with { Signatures = [.. Signatures, new Rule<bool>(match, true, PlanText.PresetExpects(preset, what))] };
+
     internal IReadOnlyList<Rule<BlockLoop>> ConstructionLoops { get; init; } = [];
 
     /// <summary>
