@@ -30,18 +30,7 @@ import torch.nn.functional as F
 
 import common
 import mnist
-
-
-class MuReadout(nn.Linear):
-    """docs/mup.md, "Readout": a Linear whose forward is linear(x * alpha / m_in, W, b); m_in is set by the muP init."""
-
-    def __init__(self, in_features, out_features, bias=True, output_mult=1.0):
-        super().__init__(in_features, out_features, bias)
-        self.output_mult = output_mult
-        self.width_mult = float("nan")
-
-    def forward(self, x):
-        return F.linear(x * (self.output_mult / self.width_mult), self.weight, self.bias)
+from mup import MuReadout   # Table 8's readout, one definition for both μP twins
 
 
 def build(width, mup, readout):
