@@ -26,7 +26,6 @@ import os
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 import common
 import mnist
