@@ -36,8 +36,9 @@ internal static class InitPlanner
         var root = ModuleContext.Build(module);
         // μP: the model is checked against its base shapes before anything is planned.
         var mu = policy.Mu is { } settings ? MuModel.Read(root, settings.Shapes) : null;
+        var readouts = policy.Mu is { } s ? MuPlanning.Readouts(root, s) : null;
         var trace = traceForward is null ? null
-            : ForwardTrace.Record(root, mu is null ? traceForward : () => MuPlanning.WithReadoutMultipliers(root, policy.Mu!, traceForward));
+            : ForwardTrace.Record(root, readouts is null ? traceForward : () => MuPlanning.WithReadoutMultipliers(readouts, traceForward));
         var b = new PlanBuilder(policy, options, root, trace);
         var (constructed, initialized) = policy.ReplaysConstruction ? Replay(root, policy, options, b.Plan) : ([], []);
         var modules = new List<ModulePlan>();
@@ -53,7 +54,7 @@ internal static class InitPlanner
         ZeroLastNorms(b, root, modules);
         foreach (var m in modules)
             if (m.Mode is not (Mode.Shared or Mode.DeclaredByEnclosing) && policy.ResidualFor(m.Context) is { } residual) Narrow(b.Plan, m, residual);
-        if (mu is not null) MuPlanning.Apply(b.Plan, root, mu, policy.Mu!);
+        if (mu is not null) MuPlanning.Apply(b.Plan, mu, policy.Mu!, readouts!);
         foreach (var m in modules) Decide(b.Plan, b.Plan.Parameters, m);
         var decided = modules.Select(m => m.Context).ToHashSet(ReferenceEqualityComparer.Instance);
         // A module's last replayed decision: a block loop's over its constructor's.
@@ -301,23 +302,21 @@ internal static class InitPlanner
     {
         var contexts = root.PreOrder().Where(c => !c.IsShared).ToList();
         var paths = contexts.Where(c => c.Path.Length > 0).Select(c => c.Path).ToList();
-        foreach (var rule in policy.Overrides.Select(r => (r.Match, r.Description, r.OfPreset))
-                     .Concat(policy.ZeroLastNormBlocks.Select(r => (r.Match, r.Description, r.OfPreset)))
-                     .Concat(policy.StackedBlockRules.Select(r => (r.Match, r.Description, r.OfPreset)))
-                     .Concat(policy.BiasRules.Select(r => (r.Match, r.Description, r.OfPreset)))
-                     .Concat(policy.ChildOrders.Select(r => (r.Match, r.Description, r.OfPreset)))
-                     .Concat(policy.ConstructionLoops.Select(r => (r.Match, r.Description, r.OfPreset)))
-                     .Concat(policy.ResidualScales.Select(r => (r.Match, r.Description, r.OfPreset))))
-            if (!rule.OfPreset && !contexts.Any(rule.Match))
-                yield return PlanText.MatchesNothing(rule.Description, PlanText.Paths(paths));
-        foreach (var rule in policy.Overrides.Select(r => (r.Match, r.Description, r.OfPreset))
-                     .Concat(policy.BiasRules.Select(r => (r.Match, r.Description, r.OfPreset)))
-                     .Concat(policy.ResidualScales.Select(r => (r.Match, r.Description, r.OfPreset))))
-        {
-            var matched = rule.OfPreset ? [] : contexts.Where(rule.Match).ToList();
-            if (matched.Count > 0 && !matched.Any(c => c.OwnParameters().Any()))
-                yield return PlanText.MatchesNoParameters(rule.Description, string.Join(", ", matched.Take(6).Select(c => c.ToString())));
-        }
+        // Each rule's matches, found once: (match, description, of a preset, whether it writes parameters).
+        var rules = policy.Overrides.Select(r => (r.Match, r.Description, r.OfPreset, Writes: true))
+            .Concat(policy.ZeroLastNormBlocks.Select(r => (r.Match, r.Description, r.OfPreset, Writes: false)))
+            .Concat(policy.StackedBlockRules.Select(r => (r.Match, r.Description, r.OfPreset, Writes: false)))
+            .Concat(policy.BiasRules.Select(r => (r.Match, r.Description, r.OfPreset, Writes: true)))
+            .Concat(policy.ChildOrders.Select(r => (r.Match, r.Description, r.OfPreset, Writes: false)))
+            .Concat(policy.ConstructionLoops.Select(r => (r.Match, r.Description, r.OfPreset, Writes: false)))
+            .Concat(policy.ResidualScales.Select(r => (r.Match, r.Description, r.OfPreset, Writes: true)))
+            .Where(r => !r.OfPreset)
+            .Select(r => (r.Description, r.Writes, Matched: contexts.Where(r.Match).ToList()))
+            .ToList();
+        foreach (var rule in rules.Where(r => r.Matched.Count == 0))
+            yield return PlanText.MatchesNothing(rule.Description, PlanText.Paths(paths));
+        foreach (var rule in rules.Where(r => r.Writes && r.Matched.Count > 0 && !r.Matched.Any(c => c.OwnParameters().Any())))
+            yield return PlanText.MatchesNoParameters(rule.Description, string.Join(", ", rule.Matched.Take(6).Select(c => c.ToString())));
         foreach (var signature in policy.Signatures)
             if (!contexts.Any(signature.Match))
                 yield return PlanText.NotOfPresetFamily(signature.Description, PlanText.Paths(paths));

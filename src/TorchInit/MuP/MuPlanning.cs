@@ -11,16 +11,16 @@ namespace TorchInit;
 /// </summary>
 internal static class MuPlanning
 {
-    public static void Apply(InitPlan plan, ModuleContext root, MuModel model, MuSettings mu)
+    public static void Apply(InitPlan plan, MuModel model, MuSettings mu, IReadOnlyList<(MuReadoutModule Readout, double WidthMultiplier)> readouts)
     {
         Revise(plan.Replay, model, mu);
         Revise(plan.Parameters, model, mu);
         plan.PolicyWarnings.AddRange(model.Warnings);
-        plan.Readouts.AddRange(Readouts(root, mu));
+        plan.Readouts.AddRange(readouts);
     }
 
     /// <summary>Each μP readout of the model with its m_in = in_features / the base's (throws when one was given another m_in).</summary>
-    private static List<(MuReadoutModule Readout, double WidthMultiplier)> Readouts(ModuleContext root, MuSettings mu)
+    public static List<(MuReadoutModule Readout, double WidthMultiplier)> Readouts(ModuleContext root, MuSettings mu)
     {
         var list = new List<(MuReadoutModule, double)>();
         foreach (var c in root.PreOrder().Where(c => !c.IsShared && c.Module is MuReadoutModule))
@@ -39,9 +39,9 @@ internal static class MuPlanning
     /// Runs <paramref name="forward"/> (the planner's traced sample forward) with every readout whose m_in is not known yet given it
     /// for the call and unset again after: a plan writes nothing, and a readout refuses to run without its multiplier.
     /// </summary>
-    public static void WithReadoutMultipliers(ModuleContext root, MuSettings mu, Action forward)
+    public static void WithReadoutMultipliers(IReadOnlyList<(MuReadoutModule Readout, double WidthMultiplier)> readouts, Action forward)
     {
-        var unset = Readouts(root, mu).Where(r => double.IsNaN(r.Readout.WidthMultiplier)).ToList();
+        var unset = readouts.Where(r => double.IsNaN(r.Readout.WidthMultiplier)).ToList();
         try
         {
             foreach (var (readout, m) in unset) readout.WidthMultiplier = m;
